@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TlsdockError } from '../errors.js';
+
+export interface PlannedFile {
+  path: string;
+  data: string | Uint8Array;
+  /** 0o600 for keys and PKCS#12, 0o644 for certificates. */
+  mode: number;
+}
+
+/** Temp files still on disk; removed if the process is interrupted mid-write. */
+const pending = new Set<string>();
+let hooked = false;
+
+function hookInterrupts(): void {
+  if (hooked) return;
+  hooked = true;
+  const cleanup = () => {
+    for (const p of pending) {
+      try { fs.unlinkSync(p); } catch { /* already gone */ }
+    }
+    pending.clear();
+  };
+  process.once('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => { cleanup(); process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[sig]); });
+  }
+}
+
+function describeFsError(e: NodeJS.ErrnoException, target: string): TlsdockError {
+  const dir = path.dirname(target);
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new TlsdockError('unwritable', `Cannot write ${target}: permission denied.`, { fix: `choose a writable folder with --out, or fix the permissions of ${dir}`, cause: e });
+    case 'ENOENT':
+      return new TlsdockError('unwritable', `Cannot write ${target}: the folder ${dir} does not exist.`, { fix: `mkdir -p ${dir}`, cause: e });
+    case 'ENOSPC':
+      return new TlsdockError('unwritable', `Cannot write ${target}: the disk is full.`, { cause: e });
+    default:
+      return new TlsdockError('unwritable', `Cannot write ${target}: ${e.message}.`, { cause: e });
+  }
+}
+
+/**
+ * Write several files as one unit: all appear, or none does (and nothing that was
+ * there before is lost). Each file goes to a temp file in its own folder (so the
+ * final rename is atomic), with its mode set before any byte is written.
+ * Without `force`, an existing destination is an error, checked before anything is written
+ * and again at link time (link(2) refuses to replace, so a race cannot clobber a key).
+ */
+export function writeFilesAtomic(files: PlannedFile[], opts: { force?: boolean } = {}): void {
+  hookInterrupts();
+  if (!opts.force) {
+    const existing = files.filter((f) => fs.existsSync(f.path)).map((f) => f.path);
+    if (existing.length > 0) {
+      throw new TlsdockError('exists', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; refusing to overwrite.`, { fix: 'pass --force to replace, or choose another path' });
+    }
+  }
+  const temps: { tmp: string; file: PlannedFile }[] = [];
+  const placed: string[] = [];
+  try {
+    for (const file of files) {
+      const tmp = path.join(path.dirname(file.path), `.${path.basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`);
+      let fd: number;
+      try {
+        fd = fs.openSync(tmp, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, file.mode);
+      } catch (e) {
+        throw describeFsError(e as NodeJS.ErrnoException, file.path);
+      }
+      pending.add(tmp);
+      temps.push({ tmp, file });
+      try {
+        fs.fchmodSync(fd, file.mode); // umask may have narrowed or widened nothing; make it exact
+        fs.writeSync(fd, typeof file.data === 'string' ? Buffer.from(file.data) : file.data);
+        fs.fsyncSync(fd);
+      } catch (e) {
+        throw describeFsError(e as NodeJS.ErrnoException, file.path);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    for (const { tmp, file } of temps) {
+      try {
+        if (opts.force) {
+          fs.renameSync(tmp, file.path);
+        } else {
+          fs.linkSync(tmp, file.path);
+          fs.unlinkSync(tmp);
+        }
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EEXIST') throw new TlsdockError('exists', `${file.path} already exists; refusing to overwrite.`, { fix: 'pass --force to replace, or choose another path' });
+        throw describeFsError(err, file.path);
+      }
+      pending.delete(tmp);
+      placed.push(file.path);
+    }
+  } catch (e) {
+    for (const { tmp } of temps) {
+      try { fs.unlinkSync(tmp); } catch { /* not there */ }
+      pending.delete(tmp);
+    }
+    // Only files we created without --force can be rolled back without loss.
+    if (!opts.force) for (const p of placed) { try { fs.unlinkSync(p); } catch { /* gone */ } }
+    throw e;
+  }
+}
+
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode: number, opts: { force?: boolean } = {}): void {
+  writeFilesAtomic([{ path: file, data, mode }], opts);
+}
