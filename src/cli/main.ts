@@ -1,0 +1,36 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { caCommand } from './ca.js';
+import { convertCommand } from './convert.js';
+import { issueCommand } from './issue.js';
+import { examples } from './output.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('tlsdock')
+    .description('Trusted, correct, automatic HTTPS for dev servers and Jupyter: a local CA, trust stores, a doctor, a proxy.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText('after', examples('tlsdock issue localhost 127.0.0.1 ::1', 'tlsdock ca show'));
+  program.addCommand(caCommand());
+  program.addCommand(issueCommand());
+  program.addCommand(convertCommand());
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version are not failures; every usage error exits 2 (DESIGN.md).
+      process.exit(e.exitCode === 0 ? 0 : 2);
+    }
+    throw e;
+  }
+}
