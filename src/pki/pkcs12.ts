@@ -142,7 +142,7 @@ async function pbes2Encrypt(
   const info = await engine.encryptEncryptedContentInfo({
     password,
     // pkijs draws a fresh IV itself; its type asks for one only because it reuses WebCrypto's AesCbcParams.
-    contentEncryptionAlgorithm: { name: 'AES-CBC', length: 128 } as pkijs.ContentEncryptionAesCbcParams,
+    contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 } as pkijs.ContentEncryptionAesCbcParams,
     hmacHashAlgorithm: 'SHA-256',
     iterationCount: ITERATIONS,
     contentToEncrypt: toArrayBuffer(plaintext),
