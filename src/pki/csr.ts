@@ -18,7 +18,8 @@ export async function parseCsr(bytes: Uint8Array, source = 'the request'): Promi
   } catch (e) {
     throw new TlsdockError('bad-input', `${source} is not a valid certificate signing request (PKCS#10).`, { cause: e });
   }
-  if (!(await csr.verify())) throw new TlsdockError('bad-input', `The signature of ${source} does not verify; it was altered or made with another key.`);
+  const valid = await csr.verify().catch(() => false); // a mangled public key throws instead of failing
+  if (!valid) throw new TlsdockError('bad-input', `The signature of ${source} does not verify; it was altered or made with another key.`);
   const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
   let names = (san?.names.toJSON() ?? []).filter((n) => n.type === 'dns' || n.type === 'ip' || n.type === 'email').map((n) => n.value);
   if (names.length === 0) names = csr.subjectName.getField('CN');

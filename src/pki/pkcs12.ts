@@ -25,7 +25,7 @@ export interface Pkcs12Contents {
   friendlyName?: string;
 }
 
-// OpenSSL 3's own defaults: every current importer has been tested against files with them.
+// OpenSSL 3's defaults, so our files look like the ones importers meet most often.
 const ITERATIONS = 2048;
 
 const OID_PKCS7_DATA = '1.2.840.113549.1.7.1';
@@ -43,6 +43,11 @@ const BAD_PASSWORD_FIX = 'Check the password and try again; it is case-sensitive
 // process-global and other code in the process may rely on whatever engine it set.
 const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto });
 
+/**
+ * A password-protected PKCS#12 file holding the key and certificates. certPems may come in any order
+ * (and an entry may hold several PEM blocks); the certificate matching the key is written first and
+ * carries the pairing attributes. friendlyName defaults to that certificate's CN.
+ */
 export async function encodePkcs12(opts: {
   keyPem: string;
   certPems: string[];
@@ -133,7 +138,7 @@ export async function encodePkcs12(opts: {
  * PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) via pkijs's engine. We call the engine directly instead of
  * PKCS8ShroudedKeyBag/AuthenticatedSafe.makeInternalValues because those let EncryptedContentInfo
  * split the ciphertext into a constructed, indefinite-length OCTET STRING: valid BER, but node-forge
- * (and so possibly other importers) rejects it in a key bag, so we emit the plain DER form.
+ * rejects it in a key bag, OpenSSL never writes it, and importers are entitled to DER.
  */
 async function pbes2Encrypt(
   plaintext: Uint8Array,
@@ -158,10 +163,14 @@ function safeContentsDer(safeBags: pkijs.SafeBag[]): ArrayBuffer {
   return new pkijs.SafeContents({ safeBags }).toSchema().toBER(false);
 }
 
+/**
+ * The key (the first one, should a file hold several) and all certificates of a PKCS#12 file.
+ * Throws TlsdockError 'bad-password' or 'bad-input'.
+ */
 export function decodePkcs12(der: Uint8Array, password: string): Pkcs12Contents {
   const asn1 = parsePfx(der);
   if (!asn1) {
-    throw new TlsdockError('bad-input', 'This is not a PKCS#12 (.p12/.pfx) file.', {
+    throw new TlsdockError('bad-input', 'This is not a PKCS#12 (.p12/.pfx) file, or it is truncated.', {
       fix: 'Pass a binary .p12 or .pfx file (not PEM or a plain certificate).',
     });
   }
@@ -185,6 +194,8 @@ export function decodePkcs12(der: Uint8Array, password: string): Pkcs12Contents 
   }
 
   const certs = certBags.map((bag) => {
+    // For RSA certificates forge keeps the TBSCertificate it parsed, so this re-encoding gives back the
+    // signed bytes; the tests compare them with the originals.
     const certAsn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : bag.asn1;
     return fromForgeAsn1(certAsn1, (bytes) => new X509Certificate(bytes), 'certificate');
   });
@@ -201,6 +212,7 @@ export function decodePkcs12(der: Uint8Array, password: string): Pkcs12Contents 
   };
 }
 
+/** Whether the bytes have the outer shape of a PKCS#12 file (e.g. to tell .pfx from DER certificates). */
 export function looksLikePkcs12(der: Uint8Array): boolean {
   return parsePfx(der) !== undefined;
 }
@@ -247,16 +259,21 @@ function withPbes2Utf8Password<T>(password: string, run: () => T): T {
   }
 }
 
+/** forge throws plain Errors; its messages are the only thing that tells the cases apart. */
 function classifyForgeError(e: unknown): TlsdockError {
   const message = e instanceof Error ? e.message : String(e);
   // forge checks the MAC before decrypting anything, so a wrong password shows up as a MAC failure;
-  // files without a MAC fail at decryption instead (bad padding, or a key that is not ASN.1).
+  // files without a MAC fail at decryption instead.
   if (/MAC could not be verified|wrong password|Failed to decrypt/i.test(message)) {
     return new TlsdockError('bad-password', 'The PKCS#12 password is wrong.', { fix: BAD_PASSWORD_FIX, cause: e });
   }
-  if (/unsupported|not supported|Cannot read encrypted|Unknown/i.test(message)) {
-    return new TlsdockError('bad-input', `This PKCS#12 file uses something tlsdock cannot read (${message}).`, {
-      fix: 'Re-export it with `openssl pkcs12 -export` (OpenSSL 3 defaults), then try again.',
+  // What forge does not implement (some ciphers and MACs, other bag types, public-key integrity mode)
+  // it reports as "unsupported"/"only ... supported"/"unknown", mostly with the OID attached.
+  if (/supported|unknown/i.test(message)) {
+    const attached = (e as { oid?: unknown; contentType?: unknown }).oid ?? (e as { contentType?: unknown }).contentType;
+    const oid = typeof attached === 'string' ? attached : /\b\d+(?:\.\d+){3,}\b/.exec(message)?.[0];
+    return new TlsdockError('bad-input', `This PKCS#12 file uses an algorithm or feature tlsdock cannot read${oid ? ` (OID ${oid})` : ''}.`, {
+      fix: 'Re-export it with `openssl pkcs12 -export` (OpenSSL 3 defaults) and try again.',
       cause: e,
     });
   }

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import forge from 'node-forge';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import forge from 'node-forge';
 import { decodePkcs12, encodePkcs12, looksLikePkcs12 } from '../../src/pki/pkcs12.js';
 import { TlsdockError } from '../../src/errors.js';
 
@@ -57,21 +57,21 @@ function samePem(a: string, b: string): void {
   assert.ok(new X509Certificate(a).raw.equals(new X509Certificate(b).raw));
 }
 
-async function encodeToFile(pair: Pair, name: string, password = PASSWORD, extra: string[] = []): Promise<Uint8Array> {
-  const der = await encodePkcs12({ keyPem: pair.keyPem, certPems: [pair.certPem, ...extra], password, friendlyName: `tlsdock ${pair.name}` });
+async function encodeToFile(pair: Pair, name: string, password = PASSWORD): Promise<Uint8Array> {
+  const der = await encodePkcs12({ keyPem: pair.keyPem, certPems: [pair.certPem], password, friendlyName: `tlsdock ${pair.name}` });
   fs.writeFileSync(file(name), der);
   return der;
 }
 
-function expectTlsdockError(fn: () => unknown, code: string): TlsdockError {
+function expectTlsdockError(fn: () => unknown, code: string, label = ''): TlsdockError {
   let caught: unknown;
   try {
     fn();
   } catch (e) {
     caught = e;
   }
-  assert.ok(caught instanceof TlsdockError, `expected a TlsdockError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
+  assert.ok(caught instanceof TlsdockError, `${label}: expected a TlsdockError, got ${String(caught)}`);
+  assert.equal(caught.code, code, `${label}: ${caught.message}`);
   assert.match(caught.message, /^[^\n]+\.$/, 'one sentence');
   return caught;
 }
@@ -82,6 +82,24 @@ function exportLegacy(pair: Pair, out: string, password: string): { rc2: boolean
   if (openssl([...base, '-legacy']).ok) return { rc2: true };
   mustOpenssl([...base, '-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']);
   return { rc2: false };
+}
+
+/**
+ * Fails unless the bytes are DER all the way down, following the OCTET STRINGs that hold SEQUENCEs
+ * (PKCS#12 nests its structures that way). Importers are entitled to expect DER.
+ */
+function assertDer(bytes: string, where = 'file'): void {
+  const { Class, Type } = forge.asn1;
+  const root = forge.asn1.fromDer(bytes, true);
+  assert.equal(forge.asn1.toDer(root).getBytes(), bytes, `${where}: not DER (indefinite or non-minimal lengths)`);
+  const walk = (node: forge.asn1.Asn1, at: string): void => {
+    if (node.tagClass === Class.UNIVERSAL && node.type === Type.OCTETSTRING) {
+      assert.equal(node.constructed, false, `${at}: constructed OCTET STRING`);
+      if (typeof node.value === 'string' && node.value.charCodeAt(0) === 0x30) assertDer(node.value, `${at}/octets`);
+    }
+    if (Array.isArray(node.value)) node.value.forEach((child, i) => walk(child, `${at}/${i}`));
+  };
+  walk(root, where);
 }
 
 function opensslInfo(p12: string, password: string, legacy = false): string {
@@ -139,6 +157,25 @@ describe('encodePkcs12 → OpenSSL', () => {
       assert.equal([...info.matchAll(new RegExp(`friendlyName: tlsdock ${kind}`, 'g'))].length, 2);
     });
   }
+
+  test('the file is DER throughout, as OpenSSL\'s own are', async () => {
+    for (const kind of ['ec256', 'rsa'] as const) {
+      const pair = pairs[kind];
+      const ours = await encodePkcs12({ keyPem: pair.keyPem, certPems: [pair.certPem], password: PASSWORD });
+      assertDer(Buffer.from(ours).toString('binary'), `ours-${kind}`);
+      mustOpenssl(['pkcs12', '-export', '-inkey', `${kind}.key`, '-in', `${kind}.crt`, '-passout', `pass:${PASSWORD}`,
+        '-out', `der-${kind}.p12`]);
+      const theirs = fs.readFileSync(file(`der-${kind}.p12`)).toString('binary');
+      assertDer(theirs, `openssl-${kind}`);
+      // The MAC's AlgorithmIdentifier, spelled exactly as OpenSSL spells it (sha256 with NULL parameters).
+      const macAlgorithm = (der: string): string => {
+        const macData = (forge.asn1.fromDer(der).value as forge.asn1.Asn1[])[2]!;
+        const digestInfo = (macData.value as forge.asn1.Asn1[])[0]!;
+        return forge.util.bytesToHex(forge.asn1.toDer((digestInfo.value as forge.asn1.Asn1[])[0]!).getBytes());
+      };
+      assert.equal(macAlgorithm(Buffer.from(ours).toString('binary')), macAlgorithm(theirs));
+    }
+  });
 
   test('a chain: every certificate is in the file, and openssl keeps the key with the leaf', async () => {
     const der = await encodePkcs12({ keyPem: leafKeyPem, certPems: [caPem, leafPem], password: PASSWORD });
@@ -296,9 +333,16 @@ describe('decodePkcs12', () => {
       'PEM text': new TextEncoder().encode(pairs.ec256.certPem),
     };
     for (const [name, bytes] of Object.entries(cases)) {
-      const e = expectTlsdockError(() => decodePkcs12(bytes, PASSWORD), 'bad-input');
-      assert.ok(e.message.length > 0, name);
+      expectTlsdockError(() => decodePkcs12(bytes, PASSWORD), 'bad-input', name);
     }
+  });
+
+  test('what forge cannot read (here a SHA-224 MAC) is bad-input naming the OID, not bad-password', () => {
+    mustOpenssl(['pkcs12', '-export', '-inkey', 'ec256.key', '-in', 'ec256.crt', '-macalg', 'sha224',
+      '-passout', `pass:${PASSWORD}`, '-out', 'sha224.p12']);
+    const e = expectTlsdockError(() => decodePkcs12(fs.readFileSync(file('sha224.p12')), PASSWORD), 'bad-input');
+    assert.match(e.message, /cannot read \(OID 2\.16\.840\.1\.101\.3\.4\.2\.4\)\.$/);
+    assert.ok(e.fix);
   });
 
   test('a corrupted byte gives a TlsdockError or the very same contents, never a raw exception', async () => {
@@ -342,6 +386,14 @@ describe('looksLikePkcs12', () => {
     assert.equal(looksLikePkcs12(new TextEncoder().encode(pairs.rsa.certPem)), false);
     assert.equal(looksLikePkcs12(ours.subarray(0, ours.length - 1)), false);
     assert.equal(looksLikePkcs12(new Uint8Array(0)), false);
+
+    // Version 3 and a ContentInfo, but enveloped: RFC 7292 allows only data or signedData as authSafe.
+    const pfx = forge.asn1.fromDer(Buffer.from(ours).toString('binary'));
+    const contentType = ((pfx.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[])[0]!;
+    contentType.value = forge.asn1.oidToDer('1.2.840.113549.1.7.3').getBytes();
+    const enveloped = Buffer.from(forge.asn1.toDer(pfx).getBytes(), 'binary');
+    assert.equal(enveloped.length, ours.length);
+    assert.equal(looksLikePkcs12(enveloped), false);
   });
 });
 
