@@ -2,6 +2,7 @@ import { type KeyObject } from 'node:crypto';
 import { type NameConstraints } from './constraints.js';
 import { generatePrivateKey, privateKeyToPem, signingAlgorithm, toCryptoKeys, type KeyType } from './keys.js';
 import { nameConstraintsExtension } from './name-constraints-ext.js';
+import { distinguishedName } from './dn.js';
 import { randomSerial } from './serial.js';
 import { x509 } from './x509lib.js';
 
@@ -27,12 +28,11 @@ export interface IssuedCA {
 }
 
 export function subjectName(cn: string, o?: string, ou?: string): x509.Name {
-  // JSON form, not a string: a CA name with a comma or "=" must not be parsed as more RDNs.
-  const rdns: x509.JsonName = [];
-  if (o) rdns.push({ O: [o] });
-  if (ou) rdns.push({ OU: [ou] });
-  rdns.push({ CN: [cn] });
-  return new x509.Name(rdns);
+  const parts: (readonly ['CN' | 'O' | 'OU', string])[] = [];
+  if (o) parts.push(['O', o]);
+  if (ou) parts.push(['OU', ou]);
+  parts.push(['CN', cn]);
+  return distinguishedName(parts);
 }
 
 export async function createRootCA(opts: CreateCAOptions): Promise<IssuedCA> {

@@ -3,6 +3,7 @@ import { TlsdockError } from '../errors.js';
 import { describeConstraints, isPermitted, type NameConstraints } from './constraints.js';
 import { generatePrivateKey, privateKeyToPem, signingAlgorithm, toCryptoKeys, type KeyType } from './keys.js';
 import type { CertName } from './names.js';
+import { distinguishedName } from './dn.js';
 import { randomSerial } from './serial.js';
 import { subtle, x509 } from './x509lib.js';
 
@@ -99,13 +100,13 @@ export async function issueLeaf(opts: IssueLeafOptions): Promise<IssuedLeaf> {
   // The CN is informational (browsers read only the SAN). Only a DNS name goes there: OpenSSL checks a
   // host-like CN against DNS name constraints, so an IP in the CN could fail an IP-only constrained CA.
   const firstDns = names.find((n) => n.kind === 'dns');
-  const rdns: x509.JsonName = [{ O: [opts.organization ?? 'tlsdock development certificate'] }];
-  if (opts.organizationalUnit) rdns.push({ OU: [opts.organizationalUnit] });
-  if (firstDns) rdns.push({ CN: [firstDns.value] });
+  const rdns: (readonly ['CN' | 'O' | 'OU', string])[] = [['O', opts.organization ?? 'tlsdock development certificate']];
+  if (opts.organizationalUnit) rdns.push(['OU', opts.organizationalUnit]);
+  if (firstDns) rdns.push(['CN', firstDns.value]);
 
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: new x509.Name(rdns),
+    subject: distinguishedName(rdns),
     issuer: ca.cert.subjectName,
     notBefore: new Date(now.getTime() - 60 * 60 * 1000),
     notAfter,
