@@ -154,3 +154,27 @@ test('signs a CSR made by openssl, keeping the requester\'s key', () => {
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /signature|not a valid certificate signing request/);
 });
+
+test('--p12 writes a PKCS#12 that openssl and Node load (password from a file, then from the env)', async () => {
+  const s = sandbox();
+  const pw = join(s.dir, 'pw');
+  writeFileSync(pw, 'p12 pass\n');
+  const r = runCli(['issue', 'localhost', '127.0.0.1', '--p12', '--password-file', pw, '--out', s.out, '--json'], { env: s.env });
+  assert.equal(r.status, 0, r.stderr);
+  const p12 = (r.json() as { files: { p12: string } }).files.p12;
+  assert.equal(statSync(p12).mode & 0o777, 0o600);
+  const info = run('openssl', ['pkcs12', '-in', p12, '-info', '-nodes', '-passin', 'pass:p12 pass']);
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /BEGIN PRIVATE KEY/);
+  const { createSecureContext } = await import('node:tls');
+  assert.doesNotThrow(() => createSecureContext({ pfx: readFileSync(p12), passphrase: 'p12 pass' }));
+  const env = runCli(['issue', 'app.localhost', '--p12', '--out', s.out], { env: { ...s.env, TLSDOCK_P12_PASSWORD: 'from env' } });
+  assert.equal(env.status, 0, env.stderr);
+  assert.equal(run('openssl', ['pkcs12', '-in', join(s.out, 'app.localhost.p12'), '-noout', '-passin', 'pass:from env']).status, 0);
+  // no terminal and no password: a clear refusal, nothing written
+  const before = readdirSync(s.out).length;
+  const none = runCli(['issue', 'b.localhost', '--p12', '--out', s.out], { env: s.env });
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /password-file|TLSDOCK_P12_PASSWORD/);
+  assert.equal(readdirSync(s.out).length, before);
+});
