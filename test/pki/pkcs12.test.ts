@@ -85,7 +85,7 @@ function exportLegacy(pair: Pair, out: string, password: string): { rc2: boolean
 }
 
 /**
- * Fails unless the bytes are DER all the way down, following the OCTET STRINGs that hold SEQUENCEs
+ * Fails unless the bytes are DER all the way down, following the OCTET STRINGs that hold a SEQUENCE
  * (PKCS#12 nests its structures that way). Importers are entitled to expect DER.
  */
 function assertDer(bytes: string, where = 'file'): void {
@@ -95,11 +95,22 @@ function assertDer(bytes: string, where = 'file'): void {
   const walk = (node: forge.asn1.Asn1, at: string): void => {
     if (node.tagClass === Class.UNIVERSAL && node.type === Type.OCTETSTRING) {
       assert.equal(node.constructed, false, `${at}: constructed OCTET STRING`);
-      if (typeof node.value === 'string' && node.value.charCodeAt(0) === 0x30) assertDer(node.value, `${at}/octets`);
+      if (typeof node.value === 'string' && holdsSequence(node.value)) assertDer(node.value, `${at}/octets`);
     }
     if (Array.isArray(node.value)) node.value.forEach((child, i) => walk(child, `${at}/${i}`));
   };
   walk(root, where);
+}
+
+/** Salts, IVs, MACs and ciphertext are random and start with 0x30 one time in 256, so parse to be sure. */
+function holdsSequence(octets: string): boolean {
+  if (octets.charCodeAt(0) !== 0x30) return false;
+  try {
+    forge.asn1.fromDer(octets, true);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function opensslInfo(p12: string, password: string, legacy = false): string {
