@@ -67,8 +67,22 @@ export function signingAlgorithm(key: KeyObject): RsaHashedImportParams | EcKeyI
   throw new TlsdockError('bad-input', `A ${describeKey(key)} key cannot sign here; tlsdock signs with ECDSA P-256/P-384 or RSA.`);
 }
 
-/** Node KeyObject → WebCrypto keys for @peculiar/x509 (Node 20 has no KeyObject#toCryptoKey). */
-export async function toCryptoKeys(privateKey: KeyObject): Promise<CryptoKeyPair> {
+const imported = new WeakMap<KeyObject, Promise<CryptoKeyPair>>();
+
+/**
+ * Node KeyObject → WebCrypto keys for @peculiar/x509 (Node 20 has no KeyObject#toCryptoKey).
+ * Cached per KeyObject: a proxy or `ensure` signs many leaves with one CA key.
+ */
+export function toCryptoKeys(privateKey: KeyObject): Promise<CryptoKeyPair> {
+  let keys = imported.get(privateKey);
+  if (!keys) {
+    keys = importCryptoKeys(privateKey);
+    imported.set(privateKey, keys);
+  }
+  return keys;
+}
+
+async function importCryptoKeys(privateKey: KeyObject): Promise<CryptoKeyPair> {
   const alg = signingAlgorithm(privateKey);
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
