@@ -57,7 +57,7 @@ export function saveCA(home: string, certPem: string, keyPem: string, opts: { fo
   writeFilesAtomic([
     { path: paths.key, data: keyPem, mode: 0o600 },
     { path: paths.cert, data: certPem, mode: 0o644 },
-  ], opts);
+  ], { ...opts, durable: true });
   return paths;
 }
 
