@@ -7,7 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const common = { bundle: true, platform: 'node', target: 'node20', minify: true, keepNames: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
-await build({ ...common, entryPoints: ['src/cli/entry.ts'], format: 'cjs', outfile: 'dist/tlsdock.cjs' });
+// PKCS#12 support (pkijs + node-forge) is half the bundle and rarely used: it lives in its own file,
+// required only when a .p12 shows up, so a plain `issue` neither reads nor compiles it.
+const pkcs12Apart = {
+  name: 'pkcs12-apart',
+  setup(b) {
+    // The vm.Script the bin runs has no dynamic-import hook, so `import()` becomes a plain require.
+    b.onResolve({ filter: /\/pkcs12\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: 'pkcs12', namespace: 'apart' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'apart' }, () => ({ contents: 'module.exports = require("./pkcs12.cjs");', loader: 'js' }));
+    b.onResolve({ filter: /^\.\/pkcs12\.cjs$/ }, () => ({ path: './pkcs12.cjs', external: true }));
+  },
+};
+await build({ ...common, entryPoints: ['src/cli/entry.ts'], format: 'cjs', outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart] });
+await build({ ...common, entryPoints: ['src/pki/pkcs12.ts'], format: 'cjs', outfile: 'dist/pkcs12.cjs' });
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.mjs', packages: 'external' });
 
 // Warm the code cache along the hottest path (issue), so the first real run is already fast.
