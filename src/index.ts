@@ -11,3 +11,8 @@ export { defaultConstraints, isPermitted, type NameConstraints } from './pki/con
 export { parseMaterial, type Material } from './pki/material.js';
 export { tlsdockHome } from './store/home.js';
 export { loadCA, loadOrCreateCA, type StoredCA } from './store/ca-store.js';
+export { inspect, type InspectOptions, type InspectResult, type InspectedFile } from './api/inspect.js';
+export { check, type CheckOptions, type CheckResult } from './api/check.js';
+export { loadTrustAnchors, chromiumNssDir, type TrustOptions } from './api/anchors.js';
+export { FINDING_IDS, type DoctorReport, type Finding, type FindingId, type Severity, type ChromiumError, type BrowserVerdict } from './diagnose/findings.js';
+export type { CertificateSummary } from './diagnose/doctor.js';

@@ -2,6 +2,8 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { caCommand } from './ca.js';
 import { convertCommand } from './convert.js';
 import { issueCommand } from './issue.js';
+import { inspectCommand } from './inspect.js';
+import { checkCommand } from './check.js';
 import { examples } from './output.js';
 
 export const VERSION = '0.1.0';
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   program.addCommand(caCommand());
   program.addCommand(issueCommand());
   program.addCommand(convertCommand());
+  program.addCommand(inspectCommand());
+  program.addCommand(checkCommand());
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
