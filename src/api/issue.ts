@@ -6,7 +6,7 @@ import { parseCsr } from '../pki/csr.js';
 import { DEFAULT_LEAF_DAYS, issueLeaf, MAX_LOCAL_LEAF_DAYS } from '../pki/leaf.js';
 import type { KeyType } from '../pki/keys.js';
 import { fileStem, parseNames, type CertName } from '../pki/names.js';
-import { writeFilesAtomic, type PlannedFile } from '../store/atomic.js';
+import { ensureDir, writeFilesAtomic, type PlannedFile } from '../store/atomic.js';
 import { loadOrCreateCA } from '../store/ca-store.js';
 import { tlsdockHome } from '../store/home.js';
 import { readInput } from '../store/read.js';
@@ -101,6 +101,7 @@ export async function issue(opts: IssueOptions): Promise<IssueResult> {
     const { encodePkcs12 } = await import('../pki/pkcs12.js');
     planned.push({ path: files.p12, data: await encodePkcs12({ keyPem: leaf.keyPem, certPems: chain, password: opts.p12Password, friendlyName: names[0]!.value }), mode: 0o600 });
   }
+  for (const dir of new Set(planned.map((p) => path.dirname(p.path)))) ensureDir(dir);
   writeFilesAtomic(planned, { force: opts.force });
 
   return {

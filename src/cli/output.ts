@@ -4,6 +4,12 @@ import { isTlsdockError } from '../index.js';
 // picocolors already honours NO_COLOR, FORCE_COLOR and whether stdout is a TTY.
 export const c = pc;
 
+// `tlsdock … | head` closes the pipe early: that is the reader's choice, not an error to report.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

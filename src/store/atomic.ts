@@ -10,23 +10,42 @@ export interface PlannedFile {
   mode: number;
 }
 
-/** Temp files still on disk; removed if the process is interrupted mid-write. */
+/** Temp files still on disk; removed if the process exits or is interrupted mid-write. */
 const pending = new Set<string>();
-let hooked = false;
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-function hookInterrupts(): void {
-  if (hooked) return;
-  hooked = true;
-  const cleanup = () => {
-    for (const p of pending) {
-      try { fs.unlinkSync(p); } catch { /* already gone */ }
-    }
-    pending.clear();
-  };
-  process.once('exit', cleanup);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => { cleanup(); process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[sig]); });
+function removePending(): void {
+  for (const p of pending) {
+    try { fs.unlinkSync(p); } catch { /* already gone */ }
   }
+  pending.clear();
+}
+
+/**
+ * While files are being written, a signal must not kill the process between a temp file and its
+ * rename. Listening defers the signal to the event loop (the write itself is synchronous); once the
+ * write is over the listener removes temp files and re-raises the signal, so the process still dies of
+ * it — unless the program has its own listener (a proxy draining connections), which then decides.
+ * The listeners stay only for one turn of the event loop, not for the life of the process.
+ */
+function guardInterrupts(): () => void {
+  const handlers = INTERRUPTS.map((sig) => {
+    const handler = () => {
+      removePending();
+      process.removeListener(sig, handler);
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  process.once('exit', removePending);
+  return () => {
+    // setImmediate runs after the poll phase that delivers a signal that arrived during the write.
+    setImmediate(() => {
+      for (const [sig, handler] of handlers) process.removeListener(sig, handler);
+      process.removeListener('exit', removePending);
+    }).unref();
+  };
 }
 
 function describeFsError(e: NodeJS.ErrnoException, target: string): TlsdockError {
@@ -63,7 +82,15 @@ export interface WriteOptions {
 }
 
 export function writeFilesAtomic(files: PlannedFile[], opts: WriteOptions = {}): void {
-  hookInterrupts();
+  const release = guardInterrupts();
+  try {
+    writeAll(files, opts);
+  } finally {
+    release();
+  }
+}
+
+function writeAll(files: PlannedFile[], opts: WriteOptions): void {
   if (!opts.force) {
     const existing = files.filter((f) => fs.existsSync(f.path)).map((f) => f.path);
     if (existing.length > 0) {
@@ -118,6 +145,15 @@ export function writeFilesAtomic(files: PlannedFile[], opts: WriteOptions = {}):
     // Only files we created without --force can be rolled back without loss.
     if (!opts.force) for (const p of placed) { try { fs.unlinkSync(p); } catch { /* gone */ } }
     throw e;
+  }
+}
+
+/** Create an output folder (like `mkdir -p`), as a one-sentence error when it cannot be. */
+export function ensureDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw describeFsError(e as NodeJS.ErrnoException, path.join(dir, '.'));
   }
 }
 

@@ -185,3 +185,10 @@ test('--p12 writes a PKCS#12 that openssl and Node load (password from a file, t
   assert.match(none.stderr, /password-file|TLSDOCK_P12_PASSWORD/);
   assert.equal(readdirSync(s.out).length, before);
 });
+
+test('--out creates a missing folder', () => {
+  const s = sandbox();
+  const r = runCli(['issue', 'localhost', '--out', join(s.dir, 'certs', 'jupyter')], { env: s.env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(join(s.dir, 'certs', 'jupyter')).sort(), ['localhost-fullchain.pem', 'localhost-key.pem', 'localhost.pem']);
+});
