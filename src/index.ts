@@ -16,3 +16,7 @@ export { check, type CheckOptions, type CheckResult } from './api/check.js';
 export { loadTrustAnchors, chromiumNssDir, type TrustOptions } from './api/anchors.js';
 export { FINDING_IDS, type DoctorReport, type Finding, type FindingId, type Severity, type ChromiumError, type BrowserVerdict } from './diagnose/findings.js';
 export type { CertificateSummary } from './diagnose/doctor.js';
+export { trustInstall, trustUninstall, trustStatus, loadTrustAnchor, DEFAULT_STORE_GROUPS, type TrustInstallOptions, type TrustReport, type StoreReport, type StoreOutcome, type StoreSelection, type AnchorSummary } from './api/trust.js';
+export { trustEnv, exportLine, defaultShell, ENV_SHELLS, SYSTEM_BUNDLES, type EnvShell, type TrustEnvOptions, type TrustEnvResult } from './api/trust-env.js';
+export { trustFetch, type TrustFetchOptions, type TrustFetchResult, type FetchPreview } from './api/trust-fetch.js';
+export { trustStores, STORE_GROUPS, trustContext, systemRunner, type StoreGroup, type StoreOptions, type TrustContext, type TrustStore, type CommandRunner, type RunResult } from './trust/index.js';

@@ -4,6 +4,7 @@ import { convertCommand } from './convert.js';
 import { issueCommand } from './issue.js';
 import { inspectCommand } from './inspect.js';
 import { checkCommand } from './check.js';
+import { trustCommand } from './trust.js';
 import { examples } from './output.js';
 
 export const VERSION = '0.1.0';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(convertCommand());
   program.addCommand(inspectCommand());
   program.addCommand(checkCommand());
+  program.addCommand(trustCommand());
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
