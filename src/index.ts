@@ -20,3 +20,11 @@ export { trustInstall, trustUninstall, trustStatus, loadTrustAnchor, DEFAULT_STO
 export { trustEnv, exportLine, defaultShell, ENV_SHELLS, SYSTEM_BUNDLES, type EnvShell, type TrustEnvOptions, type TrustEnvResult } from './api/trust-env.js';
 export { trustFetch, type TrustFetchOptions, type TrustFetchResult, type FetchPreview } from './api/trust-fetch.js';
 export { trustStores, STORE_GROUPS, trustContext, systemRunner, type StoreGroup, type StoreOptions, type TrustContext, type TrustStore, type CommandRunner, type RunResult } from './trust/index.js';
+export { ensureCert, ENSURE_DEFAULT_DAYS, ENSURE_DEFAULT_RENEW_BEFORE, type EnsureOptions, type EnsureResult, type EnsureAction } from './api/ensure.js';
+export { jupyterConfig, jupyterPairPaths, runJupyter, type JupyterConfigOptions, type JupyterConfigResult, type JupyterRunOptions, type JupyterRunResult } from './api/jupyter.js';
+export { runAsMainProcess, FORWARDED_SIGNALS, type RunMainOptions, type RunMainResult } from './integrations/exec.js';
+export { parseDuration, formatDuration } from './integrations/duration.js';
+export { judgePair, sanNames, type PairVerdict, type RenewReason, type RenewReasonId } from './integrations/pair-check.js';
+export { resolveOwner, type Owner } from './integrations/owner.js';
+export { localNames } from './integrations/local-names.js';
+export { jupyterConfigText } from './integrations/jupyter.js';

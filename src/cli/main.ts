@@ -5,6 +5,8 @@ import { issueCommand } from './issue.js';
 import { inspectCommand } from './inspect.js';
 import { checkCommand } from './check.js';
 import { trustCommand } from './trust.js';
+import { ensureCommand } from './ensure.js';
+import { jupyterCommand } from './jupyter.js';
 import { examples } from './output.js';
 
 export const VERSION = '0.1.0';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(inspectCommand());
   program.addCommand(checkCommand());
   program.addCommand(trustCommand());
+  program.addCommand(ensureCommand());
+  program.addCommand(jupyterCommand());
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
