@@ -96,37 +96,39 @@ export function trustCommand() {
   const trust = new Command('trust')
     .description('make browsers and tools trust tlsdock\'s CA (or any CA): system store, NSS (Chromium, Firefox), Java, macOS, Windows');
 
-  trust.command('install')
-    .description('add the CA to every trust store you can change; say which ones need root and the command to run')
-    .option('--ca <file>', CA_HELP)
-    .addOption(storeOption())
-    .option('--machine', MACHINE_HELP)
-    .option('--json', 'machine-readable output')
-    .addHelpText('after', examples(
-      'tlsdock trust install',
-      'tlsdock trust install --store nss',
-      'sudo tlsdock trust install --store system --ca ~/.local/share/tlsdock/ca.pem',
-      'docker cp jupyter:/etc/jupyter/jupyter.crt . && tlsdock trust install --ca jupyter.crt',
-    ))
-    .action(action(async (o) => report(await trustInstall({ caFile: o.ca, stores: stores(o.store), machine: o.machine }), o.json)));
-
-  trust.command('uninstall')
-    .description('remove what tlsdock added (entries others added for the same certificate stay)')
-    .option('--ca <file>', CA_HELP)
-    .addOption(storeOption())
-    .option('--machine', MACHINE_HELP)
-    .option('--json', 'machine-readable output')
-    .addHelpText('after', examples('tlsdock trust uninstall', 'tlsdock trust uninstall --store nss --ca jupyter.crt'))
-    .action(action(async (o) => report(await trustUninstall({ caFile: o.ca, stores: stores(o.store), machine: o.machine }), o.json)));
-
-  trust.command('status')
-    .description('each trust store on this machine: found or not, whether the CA is in it, its path (exit 1 when one that should have it lacks it)')
-    .option('--ca <file>', CA_HELP)
-    .addOption(storeOption())
-    .option('--machine', MACHINE_HELP)
-    .option('--json', 'machine-readable output')
-    .addHelpText('after', examples('tlsdock trust status', 'tlsdock trust status --store nss --json'))
-    .action(action(async (o) => report(await trustStatus({ caFile: o.ca, stores: stores(o.store), machine: o.machine }), o.json)));
+  // install, uninstall and status take the same options and print the same per-store report.
+  const storeCommands = [
+    {
+      name: 'install', run: trustInstall,
+      description: 'add the CA to every trust store you can change; say which ones need root and the command to run',
+      examples: [
+        'tlsdock trust install',
+        'tlsdock trust install --store nss',
+        'sudo tlsdock trust install --store system --ca ~/.local/share/tlsdock/ca.pem',
+        'docker cp jupyter:/etc/jupyter/jupyter.crt . && tlsdock trust install --ca jupyter.crt',
+      ],
+    },
+    {
+      name: 'uninstall', run: trustUninstall,
+      description: 'remove what tlsdock added (entries others added for the same certificate stay)',
+      examples: ['tlsdock trust uninstall', 'tlsdock trust uninstall --store nss --ca jupyter.crt'],
+    },
+    {
+      name: 'status', run: trustStatus,
+      description: 'each trust store on this machine: found or not, whether the CA is in it, its path (exit 1 when one that should have it lacks it)',
+      examples: ['tlsdock trust status', 'tlsdock trust status --store nss --json'],
+    },
+  ] as const;
+  for (const cmd of storeCommands) {
+    trust.command(cmd.name)
+      .description(cmd.description)
+      .option('--ca <file>', CA_HELP)
+      .addOption(storeOption())
+      .option('--machine', MACHINE_HELP)
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', examples(...cmd.examples))
+      .action(action(async (o) => report(await cmd.run({ caFile: o.ca, stores: stores(o.store), machine: o.machine }), o.json)));
+  }
 
   trust.command('env')
     .description('write a CA bundle into $TLSDOCK_HOME and print the variables that make Node, Python, pip, curl and git trust it')
