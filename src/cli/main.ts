@@ -2,11 +2,13 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { caCommand } from './ca.js';
 import { convertCommand } from './convert.js';
 import { issueCommand } from './issue.js';
+import { trustCommand } from './trust.js';
 import { inspectCommand } from './inspect.js';
 import { checkCommand } from './check.js';
-import { trustCommand } from './trust.js';
 import { ensureCommand } from './ensure.js';
 import { jupyterCommand } from './jupyter.js';
+import { proxyCommand } from './proxy.js';
+import { upCommand } from './up.js';
 import { examples } from './output.js';
 
 export const VERSION = '0.1.0';
@@ -21,11 +23,13 @@ export function buildProgram(): Command {
   program.addCommand(caCommand());
   program.addCommand(issueCommand());
   program.addCommand(convertCommand());
+  program.addCommand(trustCommand());
   program.addCommand(inspectCommand());
   program.addCommand(checkCommand());
-  program.addCommand(trustCommand());
   program.addCommand(ensureCommand());
   program.addCommand(jupyterCommand());
+  program.addCommand(proxyCommand());
+  program.addCommand(upCommand());
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -1,0 +1,110 @@
+/**
+ * `up()`: the one-minute path. Make the CA if there is none, trust it in the stores this user can
+ * change (and say which need root), start the HTTPS proxy to Jupyter's port with short-lived
+ * certificates, and say whether anything listens there yet. Running it again reuses the CA and
+ * trust; if a tlsdock proxy of this CA already serves the port, it says so instead of failing.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { TlsdockError } from '../errors.js';
+import { parseListen, urlsFor, DEFAULT_LISTEN_PORT } from '../proxy/address.js';
+import { jupyterHint } from '../proxy/error-page.js';
+import { parseBackendUrl } from '../proxy/routes.js';
+import { isProxyWorker } from '../proxy/workers.js';
+import { tlsdockHome } from '../store/home.js';
+import type { StoreOptions, TrustContext } from '../trust/index.js';
+import { fingerprintSha256 } from './ca.js';
+import { ensureLocalCA, startProxy, type ProxyHandle, type ProxyOptions } from './proxy.js';
+import { trustInstall, type StoreSelection, type TrustReport } from './trust.js';
+
+export const UP_DEFAULT_TO = 'http://127.0.0.1:8888';
+
+export interface UpOptions extends Omit<ProxyOptions, 'certFiles' | 'keyPassword'> {
+  /** Skip the trust step (default: install into the default stores: system, NSS, Java). */
+  noTrust?: boolean;
+  /** Limit the trust step to these store groups. */
+  stores?: readonly StoreSelection[];
+  /** Stand-ins for the machine in the trust step: tests point the stores at sandboxes. */
+  trustContext?: Partial<TrustContext>;
+  trustStoreOptions?: StoreOptions;
+}
+
+export interface UpResult {
+  ca: { created: boolean; subject: string; fingerprintSha256: string; path: string };
+  /** null when skipped (noTrust); `error` when the trust step could not run at all (the proxy still starts). */
+  trust: TrustReport | { error: { code: string; message: string; fix: string | null } } | null;
+  backend: { url: string; listening: boolean; hint: string };
+  /** A tlsdock proxy with this CA already serves the port: nothing was started. */
+  alreadyRunning: { urls: string[] } | null;
+  /** The running proxy (null when alreadyRunning). */
+  proxy: ProxyHandle | null;
+}
+
+/** Whether something accepts TCP connections at the backend's address. */
+export function isListening(url: URL, timeoutMs = 1000): Promise<boolean> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (v: boolean) => { s.destroy(); resolve(v); };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** Does a server on this port present a certificate from our CA? Then it is (almost surely) our proxy. */
+function servedByOurCA(port: number, caPem: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+    const done = (v: boolean) => { s.destroy(); resolve(v); };
+    s.setTimeout(2000, () => done(false));
+    s.once('secureConnect', () => done(s.authorized));
+    s.once('error', () => done(false));
+  });
+}
+
+export async function up(opts: UpOptions = {}): Promise<UpResult> {
+  const to = opts.to ?? (opts.routes?.length ? undefined : UP_DEFAULT_TO);
+  const listen = opts.listen?.length ? opts.listen : [String(DEFAULT_LISTEN_PORT)];
+  const proxyOpts: ProxyOptions = { ...opts, to, listen };
+  if (isProxyWorker()) {
+    // A --workers process: the primary did the CA and trust steps.
+    const proxy = await startProxy(proxyOpts);
+    return { ca: { created: false, subject: '', fingerprintSha256: '', path: '' }, trust: null, backend: { url: to ?? '', listening: false, hint: '' }, alreadyRunning: null, proxy };
+  }
+  const backendUrl = to ? parseBackendUrl(to) : undefined;
+  for (const l of listen) parseListen(l); // usage errors before anything is created
+  const home = opts.home ?? tlsdockHome();
+
+  const { ca, created } = await ensureLocalCA(home);
+  const caFacts = { created, subject: ca.cert.subject, fingerprintSha256: fingerprintSha256(new Uint8Array(ca.cert.rawData)), path: ca.paths.cert };
+
+  let trust: UpResult['trust'] = null;
+  if (!opts.noTrust) {
+    try {
+      trust = await trustInstall({ home, stores: opts.stores, context: opts.trustContext, storeOptions: opts.trustStoreOptions });
+    } catch (e) {
+      if (!(e instanceof TlsdockError)) throw e;
+      trust = { error: { code: e.code, message: e.message, fix: e.fix ?? null } };
+    }
+  }
+
+  const backend = {
+    url: backendUrl?.origin ?? '',
+    listening: backendUrl ? await isListening(backendUrl) : false,
+    hint: backendUrl ? jupyterHint(backendUrl) : '',
+  };
+
+  let proxy: ProxyHandle;
+  try {
+    proxy = await startProxy({ ...proxyOpts, home });
+  } catch (e) {
+    const first = parseListen(listen[0]!);
+    if (e instanceof TlsdockError && /already in use/.test(e.message) && first.port !== 0 && (await servedByOurCA(first.port, ca.certPem))) {
+      return { ca: caFacts, trust, backend, alreadyRunning: { urls: urlsFor([{ host: '127.0.0.1', port: first.port }], []) }, proxy: null };
+    }
+    throw e;
+  }
+  return { ca: caFacts, trust, backend, alreadyRunning: null, proxy };
+}

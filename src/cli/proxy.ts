@@ -1,0 +1,114 @@
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { formatDuration, KEY_TYPES, MAX_LOCAL_LEAF_DAYS, parseDuration, parseKeyType, ProxyLog, startProxy, TlsdockError, type ProxyHandle, type ProxyInfo, type ProxyOptions } from '../index.js';
+import { action, c, examples, line } from './output.js';
+import { collect } from './parse.js';
+
+function workerCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 256) throw new InvalidArgumentError('expected a whole number of processes from 1 to 256.');
+  return n;
+}
+
+/** --cert and --key come in pairs, in order. */
+export function certPairs(certs: readonly string[], keys: readonly string[]): ProxyOptions['certFiles'] {
+  if (certs.length === 0 && keys.length === 0) return undefined;
+  if (certs.length !== keys.length) {
+    throw new TlsdockError('usage', `Give one --key per --cert (got ${certs.length} --cert and ${keys.length} --key).`, { fix: 'tlsdock proxy --to URL --cert site.pem --key site-key.pem' });
+  }
+  return certs.map((cert, i) => ({ cert, key: keys[i]! }));
+}
+
+export function makeLog(format: string | undefined, json: boolean, accessLog: boolean): ProxyLog {
+  const f = format ?? (json ? 'json' : 'human');
+  if (f !== 'human' && f !== 'json') throw new TlsdockError('usage', `--log-format must be human or json (got ${format}).`);
+  return new ProxyLog({ format: f, access: accessLog ? process.stdout : null });
+}
+
+/** `--cert-lifetime 7d`: how long each local-CA certificate lives (renewed after two thirds of it). */
+export function certLifetime(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, '--cert-lifetime');
+  if (ms < 1000) throw new TlsdockError('usage', '--cert-lifetime must be at least 1s.');
+  if (ms > MAX_LOCAL_LEAF_DAYS * 86400_000) throw new TlsdockError('usage', `--cert-lifetime is over ${MAX_LOCAL_LEAF_DAYS} days, more than browsers accept; the point of the proxy's certificates is to be short-lived (default 7d).`);
+  return ms;
+}
+
+function until(iso: string): string {
+  return iso.slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+export function renderProxyInfo(info: ProxyInfo, heading: string): void {
+  line(`${c.green('✓')} ${heading} ${c.dim(`(pid ${info.pid}${info.workers > 1 ? `, ${info.workers} workers` : ''})`)}`);
+  for (const b of info.backends) line(`  forwarding   ${b.host === '*' ? 'https' : c.bold(b.host)} → ${b.url}`);
+  for (const cert of info.certificates) {
+    const from = cert.source === 'local-ca' ? 'from the local CA' : `from ${cert.files?.cert}`;
+    line(`  certificate  ${cert.key} ${from}, for ${cert.names.join(', ')}`);
+    line(`               valid until ${until(cert.notAfter)}${info.renewal ? `, renewed by itself every ${formatDuration(info.renewal.lifetimeHours * 3600_000 * info.renewal.renewAfterFraction)}` : ', reloaded when the file changes or on SIGHUP'}`);
+  }
+  for (const s of info.skippedNames) line(`  ${c.yellow('skipped')}      ${s.name}: ${s.reason}`);
+  if (info.redirect) line(`  redirect     http://…:${info.redirect.port} → https`);
+  line(`  open         ${info.urls.map((u, i) => (i === 0 ? c.cyan(u) : u)).join('\n               ')}`);
+}
+
+/** Keep the process alive until a signal stops the proxy: SIGINT/SIGTERM drain and stop, a second one stops at once; SIGHUP reloads. */
+export async function runUntilStopped(handle: ProxyHandle): Promise<void> {
+  if (handle.role === 'worker') {
+    await handle.closed;
+    process.exit(0);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void handle.close(signal);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => { void handle.reload().catch(() => { /* reported as events */ }); });
+  await handle.closed;
+  process.exit(0);
+}
+
+export function proxyCommand() {
+  return new Command('proxy')
+    .description('HTTPS reverse proxy in front of Jupyter or any local server: trusted certificates that renew themselves, WebSockets, streaming uploads')
+    .option('--to <url>', 'where to forward, e.g. http://127.0.0.1:8888')
+    .option('--listen <[host:]port>', 'where to accept HTTPS; repeatable (default 8443 on every address, IPv6 and IPv4)', collect, [] as string[])
+    .option('--route <host=url>', 'send requests for HOST to URL (own certificate per host, by SNI); repeatable', collect, [] as string[])
+    .option('--name <host>', 'also put this name in the certificate (local CA mode); repeatable', collect, [] as string[])
+    .option('--no-local-names', 'leave out this machine\'s host name and LAN IPs')
+    .option('--cert <file>', 'serve this certificate (chain) instead of the local CA\'s; repeatable, paired with --key', collect, [] as string[])
+    .option('--key <file>', 'the key of the matching --cert', collect, [] as string[])
+    .addOption(new Option('--key-type <type>', `key of the local-CA certificates: one of ${KEY_TYPES.join(', ')}`))
+    .option('--cert-lifetime <duration>', 'life of each local-CA certificate, renewed after two thirds of it (default 7d)')
+    .option('--redirect-http <[host:]port>', 'also listen for plain HTTP here and redirect it to HTTPS')
+    .option('--hsts', 'send Strict-Transport-Security (browsers then insist on HTTPS for these names for a year)')
+    .option('--workers <n>', 'processes to run (node:cluster); use the cores you can spare', workerCount)
+    .addOption(new Option('--log-format <format>', 'access and event log format').choices(['human', 'json']))
+    .option('--no-access-log', 'do not log each request')
+    .option('--json', 'print the start-up facts as one JSON line (and log as JSON unless --log-format says otherwise)')
+    .addHelpText('after', examples(
+      'tlsdock proxy --to http://127.0.0.1:8888',
+      'tlsdock proxy --to 127.0.0.1:8888 --listen 443 --redirect-http 80 --name lab.ai-lab.local',
+      'tlsdock proxy --route lab.ai-lab.local=http://127.0.0.1:8888 --route docs.ai-lab.local=http://127.0.0.1:8000',
+      'tlsdock proxy --to http://127.0.0.1:8888 --cert /etc/tls/site.pem --key /etc/tls/site-key.pem   # kill -HUP to reload',
+      'tlsdock proxy --to http://127.0.0.1:8888 --workers 2 --log-format json',
+    ))
+    .action(action(async (o) => {
+      const log = makeLog(o.logFormat, Boolean(o.json), o.accessLog);
+      const handle = await startProxy({
+        to: o.to, listen: o.listen, routes: o.route, names: o.name, noLocalNames: !o.localNames,
+        certFiles: certPairs(o.cert, o.key), keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),
+        redirectHttp: o.redirectHttp, hsts: o.hsts, workers: o.workers, log,
+      });
+      if (handle.role !== 'worker') {
+        if (o.json) process.stdout.write(JSON.stringify({ ok: true, event: 'listening', ...handle.info }) + '\n');
+        else {
+          renderProxyInfo(handle.info, 'tlsdock proxy is running');
+          if (handle.info.ca?.created) line(`  ${c.yellow('new CA')}       run ${c.cyan('tlsdock trust install')} so browsers trust it (or use ${c.cyan('tlsdock up')})`);
+          line(c.dim('  Stop with Ctrl-C.'));
+        }
+      }
+      await runUntilStopped(handle);
+    }));
+}

@@ -1,0 +1,85 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { KEY_TYPES, parseKeyType, STORE_GROUPS, up, UP_DEFAULT_TO, type StoreSelection, type UpResult } from '../index.js';
+import { action, c, examples, line } from './output.js';
+import { collect } from './parse.js';
+import { certLifetime, makeLog, renderProxyInfo, runUntilStopped } from './proxy.js';
+
+const STORE_CHOICES = [...STORE_GROUPS, 'all'] as const;
+
+function renderTrust(r: UpResult): void {
+  const t = r.trust;
+  if (t === null) {
+    line(`${c.dim('-')} trust        skipped (--no-trust); browsers will warn until you run ${c.cyan('tlsdock trust install')}`);
+    return;
+  }
+  if ('error' in t) {
+    line(`${c.yellow('!')} trust        ${t.error.message}${t.error.fix ? ` ${c.dim(`(${t.error.fix})`)}` : ''}`);
+    return;
+  }
+  const done = t.stores.filter((s) => s.outcome === 'installed' || s.outcome === 'already-present');
+  const open = t.stores.filter((s) => s.expected && s.present !== true);
+  const mark = open.length ? c.yellow('!') : c.green('✓');
+  const said = done.map((s) => `${s.title} ${s.outcome === 'installed' ? 'installed' : 'already trusted'}`).join(', ') || 'no store changed';
+  line(`${mark} trust        ${said}`);
+  for (const s of open) line(`               ${c.yellow(s.title)}: ${s.message ?? s.outcome}`);
+  for (const f of t.fixes) line(`               to finish: ${c.cyan(f)}`);
+  if (done.some((s) => s.group === 'nss' && s.outcome === 'installed')) line(c.dim('               restart the browser: it reads trust at start-up'));
+}
+
+function render(r: UpResult): void {
+  line(`${c.green('✓')} CA           ${r.ca.subject} ${r.ca.created ? c.green('(created)') : c.dim('(existing)')}`);
+  renderTrust(r);
+  if (r.alreadyRunning) {
+    line(`${c.green('✓')} proxy        already running on this port (a certificate from this CA answers there)`);
+    line(`  open         ${r.alreadyRunning.urls.map((u, i) => (i === 0 ? c.cyan(u) : u)).join('\n               ')}`);
+    return;
+  }
+  renderProxyInfo(r.proxy!.info, 'proxy is running');
+  if (!r.backend.listening) {
+    line(`${c.yellow('!')} backend      nothing listens on ${r.backend.url} yet; the URLs above show a waiting page until it does. Start Jupyter:`);
+    line(`               ${c.cyan(r.backend.hint)}`);
+  }
+  line(c.dim('  Stop with Ctrl-C. Run tlsdock up again any time: it reuses the CA and the trust.'));
+}
+
+export function upCommand() {
+  return new Command('up')
+    .description('the one-minute path: local CA, trust, and an HTTPS proxy to Jupyter (or any local server) with certificates that renew themselves')
+    .option('--to <url>', `where to forward (default ${UP_DEFAULT_TO}, Jupyter's port)`)
+    .option('--listen <[host:]port>', 'where to accept HTTPS; repeatable (default 8443 on every address)', collect, [] as string[])
+    .option('--name <host>', 'also put this name in the certificate; repeatable', collect, [] as string[])
+    .option('--route <host=url>', 'send requests for HOST to URL; repeatable', collect, [] as string[])
+    .option('--no-local-names', 'leave out this machine\'s host name and LAN IPs')
+    .addOption(new Option('--store <store>', `trust only these stores: ${STORE_CHOICES.join('|')}; repeatable (default: system, nss, java)`).choices(STORE_CHOICES).argParser((v: string, prev: string[] | undefined) => collect(v, prev ?? [])))
+    .option('--no-trust', 'do not touch any trust store')
+    .addOption(new Option('--key-type <type>', `one of ${KEY_TYPES.join(', ')}`))
+    .option('--cert-lifetime <duration>', 'life of each certificate, renewed after two thirds of it (default 7d)')
+    .option('--redirect-http <[host:]port>', 'also listen for plain HTTP here and redirect it to HTTPS')
+    .option('--hsts', 'send Strict-Transport-Security')
+    .addOption(new Option('--log-format <format>', 'access and event log format').choices(['human', 'json']))
+    .option('--no-access-log', 'do not log each request')
+    .option('--json', 'print the start-up facts as one JSON line (and log as JSON unless --log-format says otherwise)')
+    .addHelpText('after', examples(
+      'tlsdock up',
+      'tlsdock up --to http://127.0.0.1:8888 --listen 8443 --name lab.ai-lab.local',
+      'tlsdock up --store nss          # only the browsers\' store, nothing that needs root',
+      'tlsdock up --to http://127.0.0.1:3000 --listen 443 --redirect-http 80',
+    ))
+    .action(action(async (o) => {
+      const log = makeLog(o.logFormat, Boolean(o.json), o.accessLog);
+      const r = await up({
+        to: o.to, listen: o.listen, names: o.name, routes: o.route, noLocalNames: !o.localNames,
+        noTrust: !o.trust, stores: o.store as StoreSelection[] | undefined,
+        keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),
+        redirectHttp: o.redirectHttp, hsts: o.hsts, log,
+      });
+      if (r.proxy?.role === 'worker') return runUntilStopped(r.proxy);
+      if (o.json) {
+        const { proxy, ...rest } = r;
+        process.stdout.write(JSON.stringify({ ok: true, event: r.alreadyRunning ? 'already-running' : 'listening', ...(proxy ? proxy.info : {}), ...rest }) + '\n');
+      } else {
+        render(r);
+      }
+      if (r.proxy) await runUntilStopped(r.proxy);
+    }));
+}

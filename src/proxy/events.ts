@@ -1,0 +1,51 @@
+/**
+ * What the proxy reports while it runs, apart from the access log: certificate changes, refused
+ * reloads, backends going away. The CLI prints these (human or JSON); a library user gets them as data.
+ */
+export interface CertFacts {
+  names: string[];
+  notAfter: string;
+  fingerprintSha256: string;
+  source: 'local-ca' | 'file';
+  files?: { cert: string; key: string };
+}
+
+export type ProxyEvent =
+  | { type: 'cert-issued'; reason: 'start' | 'renewal' | 'expired'; cert: CertFacts }
+  | { type: 'cert-renewal-failed'; message: string; retryInMs: number }
+  | { type: 'cert-reloaded'; cert: CertFacts; trigger: 'change' | 'signal' | 'request' }
+  | { type: 'cert-reload-rejected'; files: { cert: string; key: string }; reason: string; keeping: CertFacts }
+  | { type: 'cert-expiring'; cert: CertFacts; daysLeft: number }
+  | { type: 'name-skipped'; name: string; reason: string }
+  | { type: 'backend-error'; backend: string; code: string; message: string }
+  | { type: 'worker-exit'; worker: number; code: number | null; signal: string | null; restarting: boolean }
+  | { type: 'shutdown'; signal: string; inFlight: number }
+  | { type: 'stopped' };
+
+export type EventSink = (event: ProxyEvent) => void;
+
+/** One readable line per event, for people watching a terminal. */
+export function describeEvent(e: ProxyEvent): string {
+  switch (e.type) {
+    case 'cert-issued':
+      return `${e.reason === 'start' ? 'issued' : 'renewed'} certificate for ${e.cert.names.join(', ')} (valid until ${e.cert.notAfter}${e.reason === 'expired' ? '; the previous one had expired' : ''})`;
+    case 'cert-renewal-failed':
+      return `could not renew the certificate: ${e.message} (retrying in ${Math.round(e.retryInMs / 1000)} s; the current one stays in service)`;
+    case 'cert-reloaded':
+      return `reloaded ${e.cert.files?.cert ?? 'certificate'} (${e.trigger === 'signal' ? 'SIGHUP' : 'file changed'}): ${e.cert.names.join(', ')}, valid until ${e.cert.notAfter}`;
+    case 'cert-reload-rejected':
+      return `kept the certificate in service (valid until ${e.keeping.notAfter}): the new ${e.files.cert} / ${e.files.key} was refused: ${e.reason}`;
+    case 'cert-expiring':
+      return `${e.cert.files?.cert ?? 'the certificate'} expires in ${e.daysLeft.toFixed(1)} days (${e.cert.notAfter}); replace the file, tlsdock reloads it by itself`;
+    case 'name-skipped':
+      return `left ${e.name} out of the certificate: ${e.reason}`;
+    case 'backend-error':
+      return `backend ${e.backend}: ${e.message}`;
+    case 'worker-exit':
+      return `worker ${e.worker} exited (${e.signal ?? `code ${e.code}`})${e.restarting ? '; starting a new one' : ''}`;
+    case 'shutdown':
+      return `${e.signal}: no longer accepting connections; finishing ${e.inFlight} request(s) in flight`;
+    case 'stopped':
+      return 'stopped';
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * HTTP forwarding: one request in, the same request to the backend, the answer streamed back.
+ *
+ * - Every method; bodies are piped both ways, so a slow side pauses the other (backpressure) and a
+ *   multi-GB upload or download holds only a few stream buffers in memory.
+ * - Keep-alive to the backend through the Backend's agent; a request that finds its reused idle
+ *   connection just closed by the backend (the usual keep-alive race) is sent once more when that is
+ *   safe: no body, idempotent method, nothing answered yet.
+ * - A client that goes away aborts the backend request (the work stops upstream as well).
+ * - When the backend cannot be reached, or fails before answering, the client gets the failure page
+ *   (error-page.ts); if it fails half-way through a body the client connection is cut, so a
+ *   truncated download can never look complete.
+ *
+ * The forwarding layer is Node's own http client with a keep-alive agent, chosen by measurement
+ * against undici (see docs/proxy.md and bench/proxy.sh).
+ */
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ProxyLog } from './access-log.js';
+import { classifyBackendError, sendFailure, type Failure } from './error-page.js';
+import type { EventSink } from './events.js';
+import { backendRequestHeaders, clientAddress, clientResponseHeaders } from './headers.js';
+import type { Backend, RouteTable } from './routes.js';
+
+export interface ForwardTimeouts {
+  /** No byte either way on a backend request (the wait for the answer included) for this long → 504. */
+  idleMs: number;
+  /** Establishing a new backend connection. */
+  connectMs: number;
+}
+
+export interface ForwardContext {
+  routes: RouteTable;
+  hsts: boolean;
+  timeouts: ForwardTimeouts;
+  log?: ProxyLog;
+  events?: EventSink;
+  /** True while shutting down: answers then carry `Connection: close`. */
+  draining: () => boolean;
+  /** Requests in flight (for a graceful shutdown) and started so far (tunnels included: activity, for the idle collector). */
+  inFlight: { count: number; started: number };
+}
+
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+class BackendTimeout extends Error {
+  override name = 'BackendTimeout';
+  code = 'ETIMEDOUT';
+}
+
+/** Backend failures are reported at most once per backend and kind every 10 s: a page that polls a dead Jupyter would flood the log. */
+function reporter(events: EventSink | undefined): (backend: Backend, f: Failure) => void {
+  const last = new Map<string, number>();
+  return (backend, f) => {
+    if (!events) return;
+    const key = `${backend.origin} ${f.kind}`;
+    const now = Date.now();
+    if (now - (last.get(key) ?? 0) < 10_000) return;
+    last.set(key, now);
+    events({ type: 'backend-error', backend: backend.origin, code: f.code ?? f.kind, message: f.message });
+  };
+}
+
+export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const report = reporter(ctx.events);
+  const { idleMs, connectMs } = ctx.timeouts;
+
+  function onSocket(this: ClientRequest, socket: import('node:net').Socket): void {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => this.destroy(new BackendTimeout(`no connection within ${connectMs} ms`)), connectMs);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  return function forward(req: IncomingMessage, res: ServerResponse): void {
+    ctx.inFlight.count++;
+    ctx.inFlight.started++;
+    const log = ctx.log?.accessEnabled ? ctx.log : undefined;
+    const t0 = log ? performance.now() : 0;
+    const bytes0 = log ? req.socket.bytesWritten : 0;
+    const backend = ctx.routes.lookup(req.headers.host);
+    let failure: string | undefined;
+    let upstream: ClientRequest | undefined;
+
+    res.once('close', () => {
+      ctx.inFlight.count--;
+      // The client left before the answer was complete: stop the backend's work too.
+      if (!res.writableFinished && upstream && !upstream.destroyed) upstream.destroy();
+      if (log) {
+        log.request({
+          time: Date.now() - (performance.now() - t0), client: clientAddress(req), method: req.method ?? '', host: req.headers.host ?? '',
+          path: req.url ?? '', status: res.statusCode, bytes: req.socket.bytesWritten - bytes0, ms: performance.now() - t0,
+          backend: backend?.origin, error: failure ?? (res.writableFinished ? undefined : 'client closed'),
+        });
+      }
+    });
+
+    if (!backend) {
+      failure = 'no-route';
+      const host = req.headers.host ?? '(no Host header)';
+      sendFailure(req, res, { kind: 'no-route', status: 404, message: `This proxy has no site for ${host}; it serves ${ctx.routes.backends().length} other route(s).` });
+      return;
+    }
+
+    const headers = backendRequestHeaders(req);
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    const method = req.method ?? 'GET';
+    let retried = false;
+
+    const send = (): void => {
+      const up = backend.request(method, req.url ?? '/', headers, idleMs);
+      upstream = up;
+      up.on('socket', onSocket);
+      up.on('timeout', () => up.destroy(new BackendTimeout(`no answer within ${idleMs} ms`)));
+      up.on('response', (upRes: IncomingMessage) => {
+        const out = clientResponseHeaders(upRes.rawHeaders, upRes.headers.connection, ctx.hsts);
+        if (ctx.draining()) out.push('Connection', 'close');
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+        // The backend went away half-way through the body: cut the client off rather than end cleanly.
+        upRes.on('close', () => { if (!upRes.complete) res.destroy(); });
+      });
+      up.on('error', (err: NodeJS.ErrnoException) => {
+        if (res.headersSent || res.destroyed) { res.destroy(); return; }
+        if (!retried && !hasBody && up.reusedSocket && RETRYABLE.has(method) && STALE_CONNECTION.has(err.code ?? '')) {
+          retried = true;
+          send();
+          return;
+        }
+        const f = classifyBackendError(err, backend.origin);
+        failure = f.kind;
+        report(backend, f);
+        if (ctx.draining()) res.setHeader('connection', 'close');
+        sendFailure(req, res, f, backend.url);
+      });
+      if (hasBody) req.pipe(up);
+      else up.end();
+    };
+    send();
+  };
+}
