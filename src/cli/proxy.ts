@@ -50,7 +50,10 @@ export function renderProxyInfo(info: ProxyInfo, heading: string): void {
   line(`  open         ${info.urls.map((u, i) => (i === 0 ? c.cyan(u) : u)).join('\n               ')}`);
 }
 
-/** Keep the process alive until a signal stops the proxy: SIGINT/SIGTERM drain and stop, a second one stops at once; SIGHUP reloads. */
+/**
+ * Keep the process alive until a signal stops the proxy: SIGINT/SIGTERM drain and stop, a second one
+ * stops at once; SIGHUP reloads. The handlers are installed synchronously, before the first await.
+ */
 export async function runUntilStopped(handle: ProxyHandle): Promise<void> {
   if (handle.role === 'worker') {
     await handle.closed;
@@ -101,6 +104,8 @@ export function proxyCommand() {
         certFiles: certPairs(o.cert, o.key), keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),
         redirectHttp: o.redirectHttp, hsts: o.hsts, workers: o.workers, log,
       });
+      // Signal handlers go in before "listening" is printed: whoever reads that line may stop us at once.
+      const stopped = runUntilStopped(handle);
       if (handle.role !== 'worker') {
         if (o.json) process.stdout.write(JSON.stringify({ ok: true, event: 'listening', ...handle.info }) + '\n');
         else {
@@ -109,6 +114,6 @@ export function proxyCommand() {
           line(c.dim('  Stop with Ctrl-C.'));
         }
       }
-      await runUntilStopped(handle);
+      await stopped;
     }));
 }

@@ -74,12 +74,14 @@ export function upCommand() {
         redirectHttp: o.redirectHttp, hsts: o.hsts, log,
       });
       if (r.proxy?.role === 'worker') return runUntilStopped(r.proxy);
+      // Signal handlers go in before the URLs are printed: whoever reads them may stop us at once.
+      const stopped = r.proxy ? runUntilStopped(r.proxy) : undefined;
       if (o.json) {
         const { proxy, ...rest } = r;
         process.stdout.write(JSON.stringify({ ok: true, event: r.alreadyRunning ? 'already-running' : 'listening', ...(proxy ? proxy.info : {}), ...rest }) + '\n');
       } else {
         render(r);
       }
-      if (r.proxy) await runUntilStopped(r.proxy);
+      await stopped;
     }));
 }
