@@ -7,7 +7,8 @@
 #
 # Environment:
 #   SECS=5                 seconds per measurement
-#   VARIANTS="tlsdock nginx caddy"   what to run; also: tlsdock-w2 (--workers 2), tlsdock-log (access log on),
+#   VARIANTS="tlsdock nginx caddy"   what to run; tlsdock is the default (one lean worker process, dist/proxy-worker.cjs);
+#                          also: tlsdock-w0 (--workers 0: served by the main process), tlsdock-w2 (--workers 2), tlsdock-log (access log on),
 #                          layer-http / layer-undici / layer-bare (bench/proxy/layers.mjs: the forwarding layer alone;
 #                          layer-undici needs UNDICI_PATH=/scratch/node_modules/undici/index.js)
 #   KEEP=1                 keep the scratch folder
@@ -26,6 +27,7 @@ SECS=${SECS:-5}
 VARIANTS=${VARIANTS:-"tlsdock nginx caddy"}
 for tool in nginx caddy wrk openssl node; do command -v $tool >/dev/null || { echo "bench/proxy.sh: $tool is not installed" >&2; exit 2; }; done
 [ -f dist/tlsdock.cjs ] || { echo "bench/proxy.sh: build first: npm run build" >&2; exit 2; }
+[ -f dist/proxy-worker.cjs ] || echo "bench/proxy.sh: dist/proxy-worker.cjs is missing: tlsdock will serve in-process (--workers 0)" >&2
 
 S=$(mktemp -d /tmp/tlsdock-bench-proxy.XXXXXX)
 chmod 755 "$S" # nginx workers run as nobody and read 1m.bin
@@ -78,8 +80,9 @@ start_proxy() { # VARIANT PORT UPSTREAM_PORT → sets PID
   local v=$1 port=$2 up=$3 d="$S/$1-$2"
   mkdir -p "$d"
   case $v in
-    tlsdock|tlsdock-w2|tlsdock-log)
+    tlsdock|tlsdock-w0|tlsdock-w2|tlsdock-log)
       local extra=(--no-access-log)
+      [ "$v" = tlsdock-w0 ] && extra+=(--workers 0)
       [ "$v" = tlsdock-w2 ] && extra+=(--workers 2)
       [ "$v" = tlsdock-log ] && extra=(--log-format json)
       node bin/tlsdock.mjs proxy --to "http://127.0.0.1:$up" --listen "127.0.0.1:$port" --cert "$CERT" --key "$KEY" "${extra[@]}" >"$d/out" 2>"$d/err" &

@@ -20,6 +20,9 @@ const pkcs12Apart = {
 };
 await build({ ...common, entryPoints: ['src/cli/entry.ts'], format: 'cjs', outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart] });
 await build({ ...common, entryPoints: ['src/pki/pkcs12.ts'], format: 'cjs', outfile: 'dist/pkcs12.cjs' });
+// The proxy's serving processes run the data path alone: loading the certificate code (@peculiar/x509)
+// into them made V8 collect garbage every ~100 ms during large transfers (docs/proxy.md, Processes).
+await build({ ...common, entryPoints: ['src/proxy/worker-main.ts'], format: 'cjs', outfile: 'dist/proxy-worker.cjs', external: ['pkijs', 'node-forge', 'asn1js'] });
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.mjs', packages: 'external' });
 
 // Warm the code cache along the hottest path (issue), so the first real run is already fast.

@@ -18,9 +18,10 @@ import { FileCertSource, type CertFilePair, type ReloadResult } from '../proxy/c
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_RENEW_AFTER, LocalCACertSource } from '../proxy/cert-local-ca.js';
 import type { CertSource } from '../proxy/cert-source.js';
 import type { EventSink, ProxyEvent } from '../proxy/events.js';
-import { Backend, parseBackendUrl, parseRoute, RouteTable } from '../proxy/routes.js';
+import { parseBackendUrl, parseRoute, routeTable, type RouteTable } from '../proxy/routes.js';
 import { startProxyServer, type ProxyServer, type ProxyTimeouts } from '../proxy/server.js';
-import { isProxyWorker, onStopRequest, RemoteCertSource, reportFailureAndExit, reportListening, startWorkers, type WorkerPool } from '../proxy/workers.js';
+import { serveAsWorker } from '../proxy/worker-serve.js';
+import { isProxyWorker, leanWorkerEntry, reportFailureAndExit, startWorkers, type LeanWorkerConfig, type WorkerPool } from '../proxy/workers.js';
 import { loadCA, loadOrCreateCA, type StoredCA } from '../store/ca-store.js';
 import { caPaths, tlsdockHome } from '../store/home.js';
 import { constraintsFor, fingerprintSha256 } from './ca.js';
@@ -49,7 +50,11 @@ export interface ProxyOptions {
   redirectHttp?: string;
   /** Send Strict-Transport-Security (opt-in: a browser then refuses plain HTTP to these names for a year). */
   hsts?: boolean;
-  /** Worker processes (node:cluster); 1 or unset runs in this process. */
+  /**
+   * Serving processes (node:cluster). 0 or unset: serve in this process. N: a primary (this process:
+   * certificates, renewal, file watching) and N workers; they run the lean bundle dist/proxy-worker.cjs
+   * when it is there (the CLI's default is 1), else re-run this program.
+   */
   workers?: number;
   /** Access and event log writer; none by default. */
   log?: ProxyLog;
@@ -112,27 +117,24 @@ function readCAPem(home: string): string[] {
   }
 }
 
-/** Backends and routes from --to and --route (validated; nothing is contacted). */
-export function buildRoutes(opts: Pick<ProxyOptions, 'to' | 'routes' | 'home'>): RouteTable {
-  const routeSpecs = (opts.routes ?? []).map(parseRoute);
-  if (!opts.to && routeSpecs.length === 0) {
+/** The checked --to and --route values, as plain data (what a lean worker process is handed). */
+export function routeSpecs(opts: Pick<ProxyOptions, 'to' | 'routes'>): { to?: string; routes: { host: string; url: string }[] } {
+  const routes = (opts.routes ?? []).map(parseRoute);
+  if (!opts.to && routes.length === 0) {
     throw new TlsdockError('usage', 'Say where to forward: --to URL (such as --to http://127.0.0.1:8888) or --route HOST=URL.');
   }
-  const extraCAs = readCAPem(opts.home ?? tlsdockHome());
-  const byOrigin = new Map<string, Backend>();
-  const backendFor = (url: URL) => {
-    let b = byOrigin.get(url.origin);
-    if (!b) byOrigin.set(url.origin, (b = new Backend(url, { extraCAs })));
-    return b;
-  };
-  const fallback = opts.to ? backendFor(parseBackendUrl(opts.to)) : undefined;
   const seen = new Set<string>();
-  const routes = routeSpecs.map((r) => {
+  for (const r of routes) {
     if (seen.has(r.host)) throw new TlsdockError('usage', `--route ${r.host} is given twice.`);
     seen.add(r.host);
-    return { host: r.host, backend: backendFor(r.url) };
-  });
-  return new RouteTable(fallback, routes);
+  }
+  return { to: opts.to ? parseBackendUrl(opts.to).origin : undefined, routes: routes.map((r) => ({ host: r.host, url: r.url.origin })) };
+}
+
+/** Backends and routes from --to and --route (validated; nothing is contacted). */
+export function buildRoutes(opts: Pick<ProxyOptions, 'to' | 'routes' | 'home'>): RouteTable {
+  const spec = routeSpecs(opts);
+  return routeTable(spec.to, spec.routes, { extraCAs: readCAPem(opts.home ?? tlsdockHome()) });
 }
 
 function parseListens(opts: ProxyOptions): ListenAddress[] {
@@ -186,14 +188,17 @@ function certInfo(source: CertSource): ProxyCertInfo[] {
 }
 
 function checkWorkers(n: number | undefined): number {
-  const count = n ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 256) throw new TlsdockError('usage', `--workers must be a whole number from 1 to 256 (got ${n}).`);
+  const count = n ?? 0;
+  if (!Number.isInteger(count) || count < 0 || count > 256) throw new TlsdockError('usage', `--workers must be a whole number from 0 to 256 (got ${n}).`);
   return count;
 }
 
 export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   if (isProxyWorker()) return runWorker(opts);
-  const workers = checkWorkers(opts.workers);
+  const lean = leanWorkerEntry();
+  let workers = checkWorkers(opts.workers);
+  // Without the lean bundle one worker would only add a process; serve here instead.
+  if (workers === 1 && !lean) workers = 0;
   const home = opts.home ?? tlsdockHome();
   const sink = combineSinks(opts);
   const listen = parseListens(opts);
@@ -247,16 +252,27 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     pid: process.pid,
   });
   const reload = async (): Promise<ReloadResult | null> => {
-    if (certs instanceof FileCertSource) return certs.reload('signal');
+    if (certs instanceof FileCertSource) {
+      const r = await certs.reload('signal');
+      sink({ type: 'reload', trigger: 'signal', reloaded: r.reloaded.length, rejected: r.rejected.length, unchanged: r.unchanged });
+      return r;
+    }
     await (certs as LocalCACertSource).renewNow();
+    sink({ type: 'reload', trigger: 'signal', reloaded: certs.current().length, rejected: 0, unchanged: 0 });
     return null;
   };
 
-  if (workers > 1) {
+  if (workers > 0) {
     routes.close(); // the workers make their own connections
+    const spec = routeSpecs(opts);
+    const config: LeanWorkerConfig = {
+      listen, redirectHttp, to: spec.to, routes: spec.routes, extraCAs: readCAPem(home), hsts: opts.hsts ?? false,
+      timeouts: opts.timeouts, maxHeaderBytes: opts.maxHeaderBytes,
+      log: opts.log ? { format: opts.log.format, access: opts.log.accessEnabled } : null,
+    };
     let pool: WorkerPool;
     try {
-      pool = await startWorkers({ count: workers, certs, events: sink });
+      pool = await startWorkers({ count: workers, certs, events: sink, lean: lean ? { entry: lean, config } : undefined });
     } catch (e) {
       certs.stop();
       throw e;
@@ -301,30 +317,24 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   };
 }
 
-/** This process is one of the --workers: certificates come from the primary, which also says when to stop. */
+/** This program was re-run as one of the --workers (no lean bundle): serve what the primary hands over. */
 async function runWorker(opts: ProxyOptions): Promise<ProxyHandle> {
   try {
-    const sink = combineSinks(opts);
-    const listen = parseListens(opts);
-    const redirectHttp = opts.redirectHttp !== undefined ? parseListen(opts.redirectHttp, '--redirect-http') : undefined;
-    const routes = buildRoutes(opts);
-    const certs = new RemoteCertSource();
-    await certs.start();
-    // Certificate events are the primary's to report; the workers report only what they see (backends).
-    const events: EventSink = (e) => { if (e.type === 'backend-error') sink(e); };
-    const server = await startProxyServer({ listen, routes, certs, hsts: opts.hsts, redirectHttp, log: opts.log, events, timeouts: opts.timeouts, maxHeaderBytes: opts.maxHeaderBytes });
-    if (certs.ticketKeys) server.setTicketKeys(certs.ticketKeys);
-    reportListening(server.addresses, server.redirectAddress);
-    let resolveClosed!: () => void;
-    const closed = new Promise<void>((r) => { resolveClosed = r; });
-    const close = (reason = 'stop') => server.close(reason).then(() => { certs.stop(); resolveClosed(); });
-    onStopRequest((reason) => { void close(reason).then(() => process.exit(0)); });
+    const w = await serveAsWorker({
+      listen: parseListens(opts),
+      redirectHttp: opts.redirectHttp !== undefined ? parseListen(opts.redirectHttp, '--redirect-http') : undefined,
+      routes: buildRoutes(opts),
+      hsts: opts.hsts,
+      log: opts.log,
+      timeouts: opts.timeouts,
+      maxHeaderBytes: opts.maxHeaderBytes,
+    });
     return {
       role: 'worker',
-      info: { urls: [], listen: server.addresses, redirect: server.redirectAddress ?? null, backends: [], certificates: [], renewal: null, ca: null, skippedNames: [], workers: 0, pid: process.pid },
+      info: { urls: [], listen: w.server.addresses, redirect: w.server.redirectAddress ?? null, backends: [], certificates: [], renewal: null, ca: null, skippedNames: [], workers: 0, pid: process.pid },
       reload: async () => null,
-      close,
-      closed,
+      close: w.close,
+      closed: w.closed,
     };
   } catch (e) {
     return reportFailureAndExit(e);

@@ -3,9 +3,9 @@ import { formatDuration, KEY_TYPES, MAX_LOCAL_LEAF_DAYS, parseDuration, parseKey
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
 
-function workerCount(value: string): number {
+export function workerCount(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 256) throw new InvalidArgumentError('expected a whole number of processes from 1 to 256.');
+  if (!/^\d+$/.test(value) || n > 256) throw new InvalidArgumentError('expected a whole number of processes from 0 to 256.');
   return n;
 }
 
@@ -38,7 +38,7 @@ function until(iso: string): string {
 }
 
 export function renderProxyInfo(info: ProxyInfo, heading: string): void {
-  line(`${c.green('✓')} ${heading} ${c.dim(`(pid ${info.pid}${info.workers > 1 ? `, ${info.workers} workers` : ''})`)}`);
+  line(`${c.green('✓')} ${heading} ${c.dim(`(pid ${info.pid}${info.workers > 0 ? `, ${info.workers} worker${info.workers > 1 ? 's' : ''}` : ''})`)}`);
   for (const b of info.backends) line(`  forwarding   ${b.host === '*' ? 'https' : c.bold(b.host)} → ${b.url}`);
   for (const cert of info.certificates) {
     const from = cert.source === 'local-ca' ? 'from the local CA' : `from ${cert.files?.cert}`;
@@ -86,7 +86,7 @@ export function proxyCommand() {
     .option('--cert-lifetime <duration>', 'life of each local-CA certificate, renewed after two thirds of it (default 7d)')
     .option('--redirect-http <[host:]port>', 'also listen for plain HTTP here and redirect it to HTTPS')
     .option('--hsts', 'send Strict-Transport-Security (browsers then insist on HTTPS for these names for a year)')
-    .option('--workers <n>', 'processes to run (node:cluster); use the cores you can spare', workerCount)
+    .option('--workers <n>', 'serving processes (node:cluster; default 1, next to the one that keeps the certificates; 0 serves in that one)', workerCount, 1)
     .addOption(new Option('--log-format <format>', 'access and event log format').choices(['human', 'json']))
     .option('--no-access-log', 'do not log each request')
     .option('--json', 'print the start-up facts as one JSON line (and log as JSON unless --log-format says otherwise)')

@@ -2,7 +2,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { KEY_TYPES, parseKeyType, STORE_GROUPS, up, UP_DEFAULT_TO, type StoreSelection, type UpResult } from '../index.js';
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
-import { certLifetime, makeLog, renderProxyInfo, runUntilStopped } from './proxy.js';
+import { certLifetime, makeLog, renderProxyInfo, runUntilStopped, workerCount } from './proxy.js';
 
 const STORE_CHOICES = [...STORE_GROUPS, 'all'] as const;
 
@@ -56,6 +56,7 @@ export function upCommand() {
     .option('--cert-lifetime <duration>', 'life of each certificate, renewed after two thirds of it (default 7d)')
     .option('--redirect-http <[host:]port>', 'also listen for plain HTTP here and redirect it to HTTPS')
     .option('--hsts', 'send Strict-Transport-Security')
+    .option('--workers <n>', 'serving processes (default 1; 0 serves in the main process)', workerCount, 1)
     .addOption(new Option('--log-format <format>', 'access and event log format').choices(['human', 'json']))
     .option('--no-access-log', 'do not log each request')
     .option('--json', 'print the start-up facts as one JSON line (and log as JSON unless --log-format says otherwise)')
@@ -71,7 +72,7 @@ export function upCommand() {
         to: o.to, listen: o.listen, names: o.name, routes: o.route, noLocalNames: !o.localNames,
         noTrust: !o.trust, stores: o.store as StoreSelection[] | undefined,
         keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),
-        redirectHttp: o.redirectHttp, hsts: o.hsts, log,
+        redirectHttp: o.redirectHttp, hsts: o.hsts, workers: o.workers, log,
       });
       if (r.proxy?.role === 'worker') return runUntilStopped(r.proxy);
       // Signal handlers go in before the URLs are printed: whoever reads them may stop us at once.

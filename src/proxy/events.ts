@@ -16,6 +16,7 @@ export type ProxyEvent =
   | { type: 'cert-reloaded'; cert: CertFacts; trigger: 'change' | 'signal' | 'request' }
   | { type: 'cert-reload-rejected'; files: { cert: string; key: string }; reason: string; keeping: CertFacts }
   | { type: 'cert-expiring'; cert: CertFacts; daysLeft: number }
+  | { type: 'reload'; trigger: 'signal' | 'request'; reloaded: number; rejected: number; unchanged: number }
   | { type: 'name-skipped'; name: string; reason: string }
   | { type: 'backend-error'; backend: string; code: string; message: string }
   | { type: 'worker-exit'; worker: number; code: number | null; signal: string | null; restarting: boolean }
@@ -37,6 +38,8 @@ export function describeEvent(e: ProxyEvent): string {
       return `kept the certificate in service (valid until ${e.keeping.notAfter}): the new ${e.files.cert} / ${e.files.key} was refused: ${e.reason}`;
     case 'cert-expiring':
       return `${e.cert.files?.cert ?? 'the certificate'} expires in ${e.daysLeft.toFixed(1)} days (${e.cert.notAfter}); replace the file, tlsdock reloads it by itself`;
+    case 'reload':
+      return `${e.trigger === 'signal' ? 'SIGHUP' : 'reload'}: ${e.reloaded ? `${e.reloaded} certificate(s) reloaded` : 'no certificate changed'}${e.rejected ? `, ${e.rejected} refused (see above)` : ''}`;
     case 'name-skipped':
       return `left ${e.name} out of the certificate: ${e.reason}`;
     case 'backend-error':

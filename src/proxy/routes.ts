@@ -132,3 +132,14 @@ export class RouteTable {
     for (const b of this.backends()) b.close();
   }
 }
+
+/** A table from checked origins: one Backend (one connection pool) per origin, shared by the routes that use it. */
+export function routeTable(to: string | undefined, routes: readonly { host: string; url: string }[], opts: BackendOptions = {}): RouteTable {
+  const byOrigin = new Map<string, Backend>();
+  const backendFor = (url: URL) => {
+    let b = byOrigin.get(url.origin);
+    if (!b) byOrigin.set(url.origin, (b = new Backend(url, opts)));
+    return b;
+  };
+  return new RouteTable(to ? backendFor(new URL(to)) : undefined, routes.map((r) => ({ host: r.host, backend: backendFor(new URL(r.url)) })));
+}
