@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const common = { bundle: true, platform: 'node', target: 'node20', minify: true, keepNames: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
+// CommonJS bundles have no import.meta; the sources use import.meta.url only for createRequire.
+const cjs = { ...common, format: 'cjs', define: { 'import.meta.url': '__tlsdock_import_meta_url' }, banner: { js: 'var __tlsdock_import_meta_url = require("url").pathToFileURL(__filename).href;' } };
 // PKCS#12 support (pkijs + node-forge) is half the bundle and rarely used: it lives in its own file,
 // required only when a .p12 shows up, so a plain `issue` neither reads nor compiles it.
 const pkcs12Apart = {
@@ -18,11 +20,11 @@ const pkcs12Apart = {
     b.onResolve({ filter: /^\.\/pkcs12\.cjs$/ }, () => ({ path: './pkcs12.cjs', external: true }));
   },
 };
-await build({ ...common, entryPoints: ['src/cli/entry.ts'], format: 'cjs', outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart] });
-await build({ ...common, entryPoints: ['src/pki/pkcs12.ts'], format: 'cjs', outfile: 'dist/pkcs12.cjs' });
+await build({ ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart] });
+await build({ ...cjs, entryPoints: ['src/pki/pkcs12.ts'], outfile: 'dist/pkcs12.cjs' });
 // The proxy's serving processes run the data path alone: loading the certificate code (@peculiar/x509)
 // into them made V8 collect garbage every ~100 ms during large transfers (docs/proxy.md, Processes).
-await build({ ...common, entryPoints: ['src/proxy/worker-main.ts'], format: 'cjs', outfile: 'dist/proxy-worker.cjs', external: ['pkijs', 'node-forge', 'asn1js'] });
+await build({ ...cjs, entryPoints: ['src/proxy/worker-main.ts'], outfile: 'dist/proxy-worker.cjs', external: ['pkijs', 'node-forge', 'asn1js'] });
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.mjs', packages: 'external' });
 
 // Warm the code cache along the hottest path (issue), so the first real run is already fast.

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TlsdockError } from '../errors.js';
 import { createRootCA } from '../pki/ca.js';
-import { parseCsr } from '../pki/csr.js';
 import { DEFAULT_LEAF_DAYS, issueLeaf, MAX_LOCAL_LEAF_DAYS } from '../pki/leaf.js';
 import type { KeyType } from '../pki/keys.js';
 import { fileStem, parseNames, type CertName } from '../pki/names.js';
@@ -67,7 +66,8 @@ export async function issue(opts: IssueOptions): Promise<IssueResult> {
     if (!opts.force) throw new TlsdockError('usage', `--days ${days} is over ${MAX_LOCAL_LEAF_DAYS}, the most Apple platforms accept for any certificate; Safari and macOS would reject it.`, { fix: `use --days ${MAX_LOCAL_LEAF_DAYS} or less, or add --force to issue it anyway` });
     warnings.push(`A validity of ${days} days is over ${MAX_LOCAL_LEAF_DAYS}: Safari, macOS and iOS will reject this certificate.`);
   }
-  const csr = opts.csrFile ? await parseCsr(readInput(opts.csrFile, 'the certificate request'), opts.csrFile) : undefined;
+  // The CSR parser needs @peculiar/x509 (signature checks for every algorithm), loaded only here.
+  const csr = opts.csrFile ? await (await import('../pki/csr.js')).parseCsr(readInput(opts.csrFile, 'the certificate request'), opts.csrFile) : undefined;
   const names = parseNames(opts.names.length > 0 ? opts.names : csr?.names ?? []);
   if (names.length === 0) throw new TlsdockError('usage', 'Give at least one name for the certificate, e.g. tlsdock issue localhost 127.0.0.1 ::1.');
   if (opts.p12Password !== undefined && csr) throw new TlsdockError('usage', '--p12 needs the private key, which a CSR does not carry; drop --p12 or --csr.');

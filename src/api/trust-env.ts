@@ -7,8 +7,8 @@ import { bundleHas } from '../trust/anchor.js';
 import { shellQuote } from '../trust/runner.js';
 import { loadTrustAnchor, summarizeAnchor, type AnchorSummary } from './trust.js';
 
-export type EnvShell = 'sh' | 'fish' | 'powershell';
-export const ENV_SHELLS: readonly EnvShell[] = ['sh', 'fish', 'powershell'];
+import { type EnvShell } from '../trust/env-shells.js';
+export { ENV_SHELLS, type EnvShell } from '../trust/env-shells.js';
 
 /** Where distributions keep the system bundle (the list Go's crypto/x509 searches). */
 export const SYSTEM_BUNDLES: readonly string[] = [

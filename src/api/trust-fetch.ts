@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TlsdockError } from '../errors.js';
 import type { NameConstraints } from '../pki/constraints.js';
+import { readNameConstraints } from '../pki/name-constraints-ext.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { tlsdockHome } from '../store/home.js';
 import { parseTarget, probeTls } from '../net/probe.js';
@@ -57,9 +58,7 @@ export interface TrustFetchResult {
 
 async function caConstraints(anchor: Anchor): Promise<NameConstraints | undefined> {
   if (anchor.kind !== 'ca') return undefined;
-  // @peculiar/x509 costs ~150 ms to load: only here, for the name-constraints check.
-  const [{ x509 }, { readNameConstraints }] = await Promise.all([import('../pki/x509lib.js'), import('../pki/name-constraints-ext.js')]);
-  return readNameConstraints(new x509.X509Certificate(new Uint8Array(anchor.der)));
+  return readNameConstraints(new Uint8Array(anchor.der));
 }
 
 function checkFingerprint(given: string, preview: FetchPreview): void {

@@ -7,7 +7,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { TlsdockError } from '../errors.js';
-import { parseListen, urlsFor, DEFAULT_LISTEN_PORT } from '../proxy/address.js';
+import { parseListen, urlsFor, DEFAULT_LISTEN_PORT, UP_DEFAULT_TO } from '../proxy/address.js';
 import { jupyterHint } from '../proxy/error-page.js';
 import { parseBackendUrl } from '../proxy/routes.js';
 import { isProxyWorker } from '../proxy/workers.js';
@@ -17,7 +17,7 @@ import { fingerprintSha256 } from './ca.js';
 import { ensureLocalCA, startProxy, type ProxyHandle, type ProxyOptions } from './proxy.js';
 import { trustInstall, type StoreSelection, type TrustReport } from './trust.js';
 
-export const UP_DEFAULT_TO = 'http://127.0.0.1:8888';
+export { UP_DEFAULT_TO };
 
 export interface UpOptions extends Omit<ProxyOptions, 'certFiles' | 'keyPassword'> {
   /** Skip the trust step (default: install into the default stores: system, NSS, Java). */

@@ -1,5 +1,11 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { exportCA, importCA, importMkcert, initCA, KEY_TYPES, parseKeyType, showCA, tlsdockHome, TlsdockError, type CASummary } from '../index.js';
+import type { CASummary } from '../index.js';
+import { TlsdockError } from '../errors.js';
+import { KEY_TYPES, parseKeyType } from '../pki/keys.js';
+import { tlsdockHome } from '../store/home.js';
+
+/** The CA operations, loaded when a command runs (a command loads only its own code: bench/issue.sh). */
+const caApi = () => import('../api/ca.js');
 import { writeFileAtomic } from '../store/atomic.js';
 import { action, c, examples, line, printJson } from './output.js';
 import { readPassword } from './password.js';
@@ -40,7 +46,7 @@ export function caCommand() {
       'tlsdock ca init --key-type rsa-3072 --force',
     ))
     .action(action(async (o) => {
-      const summary = await initCA({ name: o.name, keyType: parseKeyType(o.keyType), days: o.days, permit: o.permit, noConstraints: !o.constraints, force: o.force });
+      const summary = await (await caApi()).initCA({ name: o.name, keyType: parseKeyType(o.keyType), days: o.days, permit: o.permit, noConstraints: !o.constraints, force: o.force });
       if (o.json) return printJson({ ok: true, created: true, ca: summary });
       renderCA(summary, `${c.green('✓')} Created a CA`);
       line(`\nNext: ${c.cyan('tlsdock trust install')} so browsers trust it, then ${c.cyan('tlsdock issue localhost 127.0.0.1 ::1')}`);
@@ -51,7 +57,7 @@ export function caCommand() {
     .option('--json', 'machine-readable output')
     .addHelpText('after', examples('tlsdock ca show', 'tlsdock ca show --json | jq -r .ca.fingerprintSha256'))
     .action(action(async (o) => {
-      const summary = await showCA();
+      const summary = await (await caApi()).showCA();
       if (o.json) return printJson({ ok: true, ca: summary });
       renderCA(summary, `CA in ${tlsdockHome()}`);
     }));
@@ -64,7 +70,7 @@ export function caCommand() {
     .option('--json', 'machine-readable output (needs --out)')
     .addHelpText('after', examples('tlsdock ca export > tlsdock-ca.pem', 'tlsdock ca export --format der --out tlsdock-ca.cer'))
     .action(action(async (o) => {
-      const data = await exportCA(undefined, o.format);
+      const data = await (await caApi()).exportCA(undefined, o.format);
       if (o.out) {
         writeFileAtomic(o.out, data, 0o644, { force: o.force });
         if (o.json) return printJson({ ok: true, path: o.out, format: o.format });
@@ -86,11 +92,11 @@ export function caCommand() {
     .action(action(async (o) => {
       let summary: CASummary;
       if (o.fromMkcert !== undefined) {
-        summary = await importMkcert({ dir: typeof o.fromMkcert === 'string' ? o.fromMkcert : undefined, force: o.force });
+        summary = await (await caApi()).importMkcert({ dir: typeof o.fromMkcert === 'string' ? o.fromMkcert : undefined, force: o.force });
       } else {
         if (!o.cert || !o.key) throw new TlsdockError('usage', 'Give --cert and --key, or --from-mkcert.');
         const password = o.passwordFile ? await readPassword({ file: o.passwordFile, envVar: 'TLSDOCK_KEY_PASSWORD', prompt: '' }) : process.env.TLSDOCK_KEY_PASSWORD;
-        summary = await importCA({ certFile: o.cert, keyFile: o.key, password, force: o.force });
+        summary = await (await caApi()).importCA({ certFile: o.cert, keyFile: o.key, password, force: o.force });
       }
       if (o.json) return printJson({ ok: true, imported: true, ca: summary });
       renderCA(summary, `${c.green('✓')} Imported the CA`);

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
-import { check, type CheckResult } from '../index.js';
+import type { CheckResult } from '../index.js';
 import { renderDoctorReport } from './doctor-output.js';
 import { action, examples, printJson } from './output.js';
 import { collect } from './parse.js';
@@ -30,6 +30,7 @@ export function checkCommand() {
     ))
     .addHelpText('after', '\nExit status: 0 no problems, 1 problems found, 2 could not connect.\n')
     .action(action(async (url, o) => {
+      const { check } = await import('../api/check.js');
       const r = await check({ url, connectTo: o.connectTo, caFiles: o.ca, timeoutMs: o.timeout });
       if (o.json) printJson(r);
       else renderDoctorReport(r, facts(r));

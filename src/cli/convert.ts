@@ -1,5 +1,5 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { convert } from '../index.js';
+
 import { action, c, examples, line, printJson } from './output.js';
 import { readPassword } from './password.js';
 
@@ -26,6 +26,7 @@ export function convertCommand() {
         ? await readPassword({ file: o.passwordFile, envVar: 'TLSDOCK_P12_PASSWORD', prompt: '' })
         : process.env.TLSDOCK_P12_PASSWORD ?? process.env.TLSDOCK_KEY_PASSWORD;
       const outPassword = o.to === 'p12' ? await readPassword({ file: o.outPasswordFile, envVar: 'TLSDOCK_P12_PASSWORD', prompt: 'Password for the .p12 file: ', confirm: true }) : undefined;
+      const { convert } = await import('../api/convert.js');
       const r = await convert({ input, to: o.to, keyFile: o.key, out: o.out, keyOut: o.keyOut, password, outPassword, force: o.force });
       if (o.json) return printJson({ ok: true, ...r });
       for (const w of r.written) line(`${c.green('✓')} ${w.kind === 'key' ? 'key' : w.kind === 'pkcs12' ? 'PKCS#12' : 'certificates'} → ${w.path}${w.kind !== 'certificates' ? c.dim('  (mode 0600)') : ''}`);

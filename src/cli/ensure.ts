@@ -1,5 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
-import { ensureCert, formatDuration, runAsMainProcess, type EnsureResult } from '../index.js';
+import type { EnsureResult } from '../index.js';
+import { formatDuration } from '../integrations/duration.js';
 import { action, c, examples, printJson } from './output.js';
 import { collect, positiveInt } from './parse.js';
 
@@ -50,6 +51,7 @@ forwarded and its exit code passed back; as PID 1 without tini, use docker run -
 `)
     .action(action(async (cmd, o) => {
       const names = namesFrom(o.name);
+      const { ensureCert } = await import('../api/ensure.js');
       const r = await ensureCert({
         certFile: o.cert, keyFile: o.key, names, defaultNames: o.defaultNames, home: o.caDir,
         days: o.days, renewBefore: o.renewBefore, owner: o.owner,
@@ -58,6 +60,7 @@ forwarded and its exit code passed back; as PID 1 without tini, use docker run -
       // With a CMD, stdout belongs to it: our status goes to stderr.
       else for (const l of ensureLines(r)) (cmd.length ? process.stderr : process.stdout).write(l + '\n');
       if (cmd.length === 0) return;
+      const { runAsMainProcess } = await import('../integrations/exec.js');
       const done = await runAsMainProcess(cmd[0]!, cmd.slice(1));
       process.exit(done.code);
     }));

@@ -1,5 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
-import { inspect } from '../index.js';
+
 import { renderDoctorReport } from './doctor-output.js';
 import { action, examples, printJson } from './output.js';
 import { collect } from './parse.js';
@@ -25,6 +25,7 @@ export function inspectCommand() {
       const password = o.passwordFile
         ? await readPassword({ file: o.passwordFile, envVar: 'TLSDOCK_KEY_PASSWORD', prompt: '' })
         : process.env.TLSDOCK_KEY_PASSWORD ?? process.env.TLSDOCK_P12_PASSWORD;
+      const { inspect } = await import('../api/inspect.js');
       const r = await inspect({ files, hosts: o.host, user: o.user, password, caFiles: o.ca });
       if (o.json) printJson(r);
       else renderDoctorReport(r, r.certificates.length && r.browser.chromium !== null ? [`chain: ${r.certificates.map((x) => x.subject.replace(/^.*CN=/, '')).join(' → ')}`] : []);

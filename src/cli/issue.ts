@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { issue, KEY_TYPES, parseKeyType, type IssueResult } from '../index.js';
+import type { IssueResult } from '../index.js';
+import { KEY_TYPES, parseKeyType } from '../pki/keys.js';
 import { action, c, examples, line, printJson } from './output.js';
 import { readPassword } from './password.js';
 import { positiveInt } from './parse.js';
@@ -40,6 +41,7 @@ export function issueCommand() {
     ))
     .action(action(async (names, o) => {
       const p12Password = o.p12 ? await readPassword({ file: o.passwordFile, envVar: 'TLSDOCK_P12_PASSWORD', prompt: 'Password for the .p12 file: ', confirm: true }) : undefined;
+      const { issue } = await import('../api/issue.js');
       const r = await issue({
         names, outDir: o.out, certFile: o.certFile, keyFile: o.keyFile, days: o.days,
         keyType: o.keyType ? parseKeyType(o.keyType) : undefined, client: o.client, p12Password, csrFile: o.csr, force: o.force,

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { jupyterConfig, runJupyter, type EnsureResult } from '../index.js';
+import type { EnsureResult } from '../index.js';
 import { ensureLines, namesFrom } from './ensure.js';
 import { action, c, examples, line, printJson } from './output.js';
 import { collect, positiveInt } from './parse.js';
@@ -28,7 +28,8 @@ At start-up the file reads JUPYTER_CERTFILE, JUPYTER_KEYFILE and JUPYTER_TLS (au
 and loads the pair with Python's ssl module first: Jupyter itself would start with a DER, unreadable
 or mismatched pair and then fail every connection.
 `)
-    .action(action((o) => {
+    .action(action(async (o) => {
+      const { jupyterConfig } = await import('../api/jupyter.js');
       const r = jupyterConfig({ out: o.out, classic: o.classic, certFile: o.cert, keyFile: o.key, force: o.force });
       if (o.json) return printJson({ ok: true, path: r.path, app: r.app, ...(r.path ? {} : { text: r.text }) });
       if (!r.path) return void process.stdout.write(r.text);
@@ -64,6 +65,7 @@ warning in every browser that trusts that CA (tlsdock trust install).
 `)
     .action(action(async (args, o) => {
       let ensured: EnsureResult | undefined;
+      const { runJupyter } = await import('../api/jupyter.js');
       const r = await runJupyter({
         ip: o.ip, port: o.port, token: o.token, app: o.app, args,
         names: namesFrom(o.name), certFile: o.cert, keyFile: o.key, home: o.caDir,

@@ -13,23 +13,24 @@ import { examples } from './output.js';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
+const COMMANDS = {
+  ca: caCommand, issue: issueCommand, convert: convertCommand, trust: trustCommand, inspect: inspectCommand,
+  check: checkCommand, ensure: ensureCommand, jupyter: jupyterCommand, proxy: proxyCommand, up: upCommand,
+} as const;
+
+/**
+ * The program, with every command, or only `only` when the command line names one: defining all
+ * ten commands' options costs a few milliseconds that a one-shot `tlsdock issue` need not pay.
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command('tlsdock')
     .description('Trusted, correct, automatic HTTPS for dev servers and Jupyter: a local CA, trust stores, a doctor, a proxy.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .addHelpText('after', examples('tlsdock issue localhost 127.0.0.1 ::1', 'tlsdock ca show'));
-  program.addCommand(caCommand());
-  program.addCommand(issueCommand());
-  program.addCommand(convertCommand());
-  program.addCommand(trustCommand());
-  program.addCommand(inspectCommand());
-  program.addCommand(checkCommand());
-  program.addCommand(ensureCommand());
-  program.addCommand(jupyterCommand());
-  program.addCommand(proxyCommand());
-  program.addCommand(upCommand());
+  const names = only && Object.hasOwn(COMMANDS, only) ? [only as keyof typeof COMMANDS] : (Object.keys(COMMANDS) as (keyof typeof COMMANDS)[]);
+  for (const name of names) program.addCommand(COMMANDS[name]());
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
@@ -39,7 +40,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(argv[2]).parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version are not failures; every usage error exits 2 (DESIGN.md).

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { isTlsdockError } from '../index.js';
+import { isTlsdockError } from '../errors.js';
 
 // picocolors already honours NO_COLOR, FORCE_COLOR and whether stdout is a TTY.
 export const c = pc;

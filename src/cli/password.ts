@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { TlsdockError } from '../index.js';
+import { TlsdockError } from '../errors.js';
 
 /**
  * A password from a file (first line), an environment variable, or an interactive prompt —

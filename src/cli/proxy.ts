@@ -1,5 +1,10 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { formatDuration, KEY_TYPES, MAX_LOCAL_LEAF_DAYS, parseDuration, parseKeyType, ProxyLog, startProxy, TlsdockError, type ProxyHandle, type ProxyInfo, type ProxyOptions } from '../index.js';
+import type { ProxyHandle, ProxyInfo, ProxyOptions } from '../index.js';
+import { TlsdockError } from '../errors.js';
+import { formatDuration, parseDuration } from '../integrations/duration.js';
+import { KEY_TYPES, parseKeyType } from '../pki/keys.js';
+import { MAX_LOCAL_LEAF_DAYS } from '../pki/limits.js';
+import { ProxyLog } from '../proxy/access-log.js';
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
 
@@ -99,6 +104,7 @@ export function proxyCommand() {
     ))
     .action(action(async (o) => {
       const log = makeLog(o.logFormat, Boolean(o.json), o.accessLog);
+      const { startProxy } = await import('../api/proxy.js');
       const handle = await startProxy({
         to: o.to, listen: o.listen, routes: o.route, names: o.name, noLocalNames: !o.localNames,
         certFiles: certPairs(o.cert, o.key), keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),

@@ -1,9 +1,11 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { createInterface } from 'node:readline/promises';
-import {
-  ENV_SHELLS, STORE_GROUPS, trustEnv, trustFetch, trustInstall, trustStatus, trustUninstall,
-  type EnvShell, type FetchPreview, type StoreReport, type StoreSelection, type TrustReport,
-} from '../index.js';
+import type { FetchPreview, StoreReport, StoreSelection, TrustInstallOptions, TrustReport } from '../index.js';
+import { ENV_SHELLS, type EnvShell } from '../trust/env-shells.js';
+import { STORE_GROUPS } from '../trust/store.js';
+
+/** Loaded when a command runs, so that other commands do not pay for the trust code. */
+const trustApi = () => import('../api/trust.js');
 import { action, c, examples, line, printJson } from './output.js';
 import { collect } from './parse.js';
 
@@ -99,7 +101,7 @@ export function trustCommand() {
   // install, uninstall and status take the same options and print the same per-store report.
   const storeCommands = [
     {
-      name: 'install', run: trustInstall,
+      name: 'install', run: async (o: TrustInstallOptions) => (await trustApi()).trustInstall(o),
       description: 'add the CA to every trust store you can change; say which ones need root and the command to run',
       examples: [
         'tlsdock trust install',
@@ -109,12 +111,12 @@ export function trustCommand() {
       ],
     },
     {
-      name: 'uninstall', run: trustUninstall,
+      name: 'uninstall', run: async (o: TrustInstallOptions) => (await trustApi()).trustUninstall(o),
       description: 'remove what tlsdock added (entries others added for the same certificate stay)',
       examples: ['tlsdock trust uninstall', 'tlsdock trust uninstall --store nss --ca jupyter.crt'],
     },
     {
-      name: 'status', run: trustStatus,
+      name: 'status', run: async (o: TrustInstallOptions) => (await trustApi()).trustStatus(o),
       description: 'each trust store on this machine: found or not, whether the CA is in it, its path (exit 1 when one that should have it lacks it)',
       examples: ['tlsdock trust status', 'tlsdock trust status --store nss --json'],
     },
@@ -137,6 +139,7 @@ export function trustCommand() {
     .option('--json', 'machine-readable output')
     .addHelpText('after', examples('eval "$(tlsdock trust env)"', 'tlsdock trust env --shell fish | source', 'tlsdock trust env --shell powershell | Invoke-Expression'))
     .action(action(async (o) => {
+      const { trustEnv } = await import('../api/trust-env.js');
       const r = await trustEnv({ caFile: o.ca, shell: o.shell as EnvShell | undefined });
       if (o.json) return printJson(r);
       process.stdout.write(r.script);
@@ -158,6 +161,7 @@ export function trustCommand() {
     ))
     .action(action(async (url, o) => {
       const interactive = !o.yes && o.fingerprint === undefined && Boolean(process.stdin.isTTY);
+      const { trustFetch } = await import('../api/trust-fetch.js');
       const r = await trustFetch({
         url,
         yes: o.yes,

@@ -1,5 +1,8 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { KEY_TYPES, parseKeyType, STORE_GROUPS, up, UP_DEFAULT_TO, type StoreSelection, type UpResult } from '../index.js';
+import type { StoreSelection, UpResult } from '../index.js';
+import { KEY_TYPES, parseKeyType } from '../pki/keys.js';
+import { UP_DEFAULT_TO } from '../proxy/address.js';
+import { STORE_GROUPS } from '../trust/store.js';
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
 import { certLifetime, makeLog, renderProxyInfo, runUntilStopped, workerCount } from './proxy.js';
@@ -68,6 +71,7 @@ export function upCommand() {
     ))
     .action(action(async (o) => {
       const log = makeLog(o.logFormat, Boolean(o.json), o.accessLog);
+      const { up } = await import('../api/up.js');
       const r = await up({
         to: o.to, listen: o.listen, names: o.name, routes: o.route, noLocalNames: !o.localNames,
         noTrust: !o.trust, stores: o.store as StoreSelection[] | undefined,

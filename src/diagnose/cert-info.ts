@@ -193,7 +193,7 @@ export class CertInfo {
   }
 
   private readConstraints(value: ArrayBuffer): { permitted: NameConstraints; excluded: NameConstraints } {
-    const read = readNameConstraints(new x509.X509Certificate(Uint8Array.from(this.der)));
+    const read = readNameConstraints(Uint8Array.from(this.der));
     const permitted = read ? { dns: read.dns, ip: read.ip, email: read.email } : emptyNames();
     const excluded = emptyNames();
     // readNameConstraints only counts excluded subtrees; they matter to the verdict, so read them here.

@@ -10,7 +10,7 @@
  */
 import { isIP, isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { getPublicSuffix } from 'tldts';
+import { isPublicSuffix } from '../pki/public-suffix.js';
 import type { CertInfo, SubjectAltNames } from './cert-info.js';
 import { finding, type Finding } from './findings.js';
 
@@ -32,7 +32,7 @@ export function parseHost(input: string): Host {
 
 /** A wildcard's base is a registry ("*.local", "*.co.uk"): Chromium never matches it. */
 function isRegistry(domain: string): boolean {
-  return getPublicSuffix(domain, { allowPrivateDomains: false }) === domain;
+  return isPublicSuffix(domain);
 }
 
 function splitFirst(name: string): [string, string] {

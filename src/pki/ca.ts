@@ -1,10 +1,12 @@
-import { type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { BasicConstraints, KeyUsage, KeyUsageFlags, SubjectKeyIdentifier, id_ce_basicConstraints, id_ce_keyUsage, id_ce_subjectKeyIdentifier, type Name } from '@peculiar/asn1-x509';
+import { extension, keyIdentifier, signCertificate } from './cert-sign.js';
+import { ParsedCertificate } from './parsed-certificate.js';
 import { type NameConstraints } from './constraints.js';
-import { generatePrivateKey, privateKeyToPem, signingAlgorithm, toCryptoKeys, type KeyType } from './keys.js';
-import { nameConstraintsExtension } from './name-constraints-ext.js';
 import { distinguishedName } from './dn.js';
+import { generatePrivateKey, privateKeyToPem, type KeyType } from './keys.js';
+import { nameConstraintsExtension } from './name-constraints-ext.js';
 import { randomSerial } from './serial.js';
-import { x509 } from './x509lib.js';
 
 export interface CreateCAOptions {
   /** Shown as the CA's name in browsers' certificate viewers and trust stores. */
@@ -24,10 +26,10 @@ export interface CreateCAOptions {
 export interface IssuedCA {
   certPem: string;
   keyPem: string;
-  cert: x509.X509Certificate;
+  cert: ParsedCertificate;
 }
 
-export function subjectName(cn: string, o?: string, ou?: string): x509.Name {
+export function subjectName(cn: string, o?: string, ou?: string): Name {
   const parts: (readonly ['CN' | 'O' | 'OU', string])[] = [];
   if (o) parts.push(['O', o]);
   if (ou) parts.push(['OU', ou]);
@@ -38,22 +40,23 @@ export function subjectName(cn: string, o?: string, ou?: string): x509.Name {
 export async function createRootCA(opts: CreateCAOptions): Promise<IssuedCA> {
   const now = opts.now ?? new Date();
   const key = opts.key ?? (await generatePrivateKey(opts.keyType ?? 'ecdsa-p256'));
-  const keys = await toCryptoKeys(key);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(true, 0, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  const spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  const name = subjectName(opts.commonName, opts.organization, opts.organizationalUnit);
+  const extensions = [
+    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+    extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature)),
+    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(spki))),
   ];
   if (opts.constraints) extensions.push(nameConstraintsExtension(opts.constraints));
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: subjectName(opts.commonName, opts.organization, opts.organizationalUnit),
+  const cert = signCertificate({
+    serial: randomSerial(),
+    subject: name,
+    issuer: name,
     // A little in the past: containers and VMs often run with clocks minutes behind the host's.
     notBefore: new Date(now.getTime() - 60 * 60 * 1000),
     notAfter: new Date(now.getTime() + (opts.days ?? 3650) * 86400_000),
-    keys,
-    signingAlgorithm: signingAlgorithm(key),
+    spki,
     extensions,
-  });
-  return { certPem: cert.toString('pem') + '\n', keyPem: privateKeyToPem(key), cert };
+  }, key);
+  return { certPem: cert.pem, keyPem: privateKeyToPem(key), cert };
 }

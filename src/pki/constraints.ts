@@ -1,4 +1,5 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList } from 'node:net';
+import { isIPv4, isIPv6 } from './ip.js';
 import { TlsdockError } from '../errors.js';
 import type { CertName } from './names.js';
 

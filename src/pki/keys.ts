@@ -1,7 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TlsdockError } from '../errors.js';
-import { subtle } from './x509lib.js';
 
 export const KEY_TYPES = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
@@ -54,43 +53,6 @@ export function describeKey(key: KeyObject): string {
 
 export function privateKeyToPem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
-/** The WebCrypto signature algorithm for a key of ours (SHA-384 with P-384, SHA-256 otherwise). */
-export function signingAlgorithm(key: KeyObject): RsaHashedImportParams | EcKeyImportParams & { hash: string } {
-  if (key.asymmetricKeyType === 'rsa') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'prime256v1') return { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-    if (curve === 'secp384r1') return { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' };
-  }
-  throw new TlsdockError('bad-input', `A ${describeKey(key)} key cannot sign here; tlsdock signs with ECDSA P-256/P-384 or RSA.`);
-}
-
-const imported = new WeakMap<KeyObject, Promise<CryptoKeyPair>>();
-
-/**
- * Node KeyObject → WebCrypto keys for @peculiar/x509 (Node 20 has no KeyObject#toCryptoKey).
- * Cached per KeyObject: a proxy or `ensure` signs many leaves with one CA key.
- */
-export function toCryptoKeys(privateKey: KeyObject): Promise<CryptoKeyPair> {
-  let keys = imported.get(privateKey);
-  if (!keys) {
-    keys = importCryptoKeys(privateKey);
-    imported.set(privateKey, keys);
-  }
-  return keys;
-}
-
-async function importCryptoKeys(privateKey: KeyObject): Promise<CryptoKeyPair> {
-  const alg = signingAlgorithm(privateKey);
-  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const [priv, pub] = await Promise.all([
-    subtle.importKey('pkcs8', pkcs8, alg, false, ['sign']),
-    subtle.importKey('spki', spki, alg, true, ['verify']),
-  ]);
-  return { privateKey: priv as unknown as CryptoKey, publicKey: pub as unknown as CryptoKey };
 }
 
 /** Whether a private key and a public key (from a certificate or CSR) belong together. */

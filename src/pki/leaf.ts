@@ -1,19 +1,26 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, GeneralName, KeyIdentifier, KeyUsage, KeyUsageFlags, SubjectAlternativeName, SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectAltName, id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth, id_kp_emailProtection, id_kp_serverAuth,
+} from '@peculiar/asn1-x509';
 import { TlsdockError } from '../errors.js';
+import { extension, keyIdentifier, signCertificate } from './cert-sign.js';
+import { ParsedCertificate } from './parsed-certificate.js';
 import { describeConstraints, isPermitted, type NameConstraints } from './constraints.js';
-import { generatePrivateKey, privateKeyToPem, signingAlgorithm, toCryptoKeys, type KeyType } from './keys.js';
-import type { CertName } from './names.js';
 import { distinguishedName } from './dn.js';
+import { generatePrivateKey, privateKeyToPem, type KeyType } from './keys.js';
+import type { CertName } from './names.js';
 import { randomSerial } from './serial.js';
-import { subtle, x509 } from './x509lib.js';
+import { pemToDer } from './material.js';
 
-/** The most days a leaf may live and still be accepted by every browser for a locally trusted root (Apple). */
-export const MAX_LOCAL_LEAF_DAYS = 825;
-export const DEFAULT_LEAF_DAYS = 397;
+import { DEFAULT_LEAF_DAYS } from './limits.js';
+
+export { DEFAULT_LEAF_DAYS, MAX_LOCAL_LEAF_DAYS } from './limits.js';
 
 /** A signing CA as loaded from the store: its certificate, key and the chain above it (not including itself). */
 export interface SigningCA {
-  cert: x509.X509Certificate;
+  cert: ParsedCertificate;
   key: KeyObject;
   /** Intermediate and root certificates above `cert`, PEM, nearest first; empty for a root. */
   chainPems: string[];
@@ -38,7 +45,7 @@ export interface IssueLeafOptions {
 }
 
 export interface IssuedLeaf {
-  cert: x509.X509Certificate;
+  cert: ParsedCertificate;
   certPem: string;
   /** Leaf followed by the CA chain minus any self-signed root: what a server should send. */
   fullchainPem: string;
@@ -47,13 +54,8 @@ export interface IssuedLeaf {
   notAfter: Date;
 }
 
-function sanEntries(names: readonly CertName[]): x509.JsonGeneralName[] {
-  return names.map((n) => ({ type: n.kind === 'email' ? 'email' : n.kind === 'ip' ? 'ip' : 'dns', value: n.value }));
-}
-
-function isSelfSigned(pem: string): boolean {
-  const c = new x509.X509Certificate(pem);
-  return c.subject === c.issuer;
+function subjectAltName(names: readonly CertName[]): SubjectAlternativeName {
+  return new SubjectAlternativeName(names.map((n) => new GeneralName(n.kind === 'email' ? { rfc822Name: n.value } : n.kind === 'ip' ? { iPAddress: n.value } : { dNSName: n.value })));
 }
 
 export function assertPermitted(ca: SigningCA, names: readonly CertName[]): void {
@@ -74,7 +76,8 @@ export async function issueLeaf(opts: IssueLeafOptions): Promise<IssuedLeaf> {
   if (!(days > 0)) throw new TlsdockError('usage', `--days must be a positive number (got ${days}).`);
   const caNotAfter = ca.cert.notAfter.getTime();
   // A leaf outliving its CA is rejected by browsers; clip it instead of failing later.
-  const notAfter = new Date(Math.min(now.getTime() + days * 86400_000, caNotAfter));
+  // Whole seconds: X.509 times have no fractions, and the JSON output should say what the certificate says.
+  const notAfter = new Date(Math.floor(Math.min(now.getTime() + days * 86400_000, caNotAfter) / 1000) * 1000);
 
   let privateKey: KeyObject | undefined;
   let publicKey: KeyObject;
@@ -85,17 +88,15 @@ export async function issueLeaf(opts: IssueLeafOptions): Promise<IssuedLeaf> {
     publicKey = createPublicKey(privateKey);
   }
   const isRsa = publicKey.asymmetricKeyType === 'rsa';
-  const pubAlg = isRsa ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256' };
-  const pubCrypto = await subtle.importKey('spki', publicKey.export({ type: 'spki', format: 'der' }), pubAlg, true, ['verify']);
-  const caKeys = await toCryptoKeys(ca.key);
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
 
-  const usage = x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const usage = KeyUsageFlags.digitalSignature | (isRsa ? KeyUsageFlags.keyEncipherment : 0);
   const hasServerNames = names.some((n) => n.kind !== 'email');
   const eku: string[] = [];
-  if (hasServerNames) eku.push(x509.ExtendedKeyUsage.serverAuth);
-  if (opts.client || !hasServerNames) eku.push(x509.ExtendedKeyUsage.clientAuth);
+  if (hasServerNames) eku.push(id_kp_serverAuth);
+  if (opts.client || !hasServerNames) eku.push(id_kp_clientAuth);
   const emailOnly = names.every((n) => n.kind === 'email');
-  if (emailOnly) eku.push(x509.ExtendedKeyUsage.emailProtection);
+  if (emailOnly) eku.push(id_kp_emailProtection);
 
   // The CN is informational (browsers read only the SAN). Only a DNS name goes there: OpenSSL checks a
   // host-like CN against DNS name constraints, so an IP in the CN could fail an IP-only constrained CA.
@@ -104,27 +105,28 @@ export async function issueLeaf(opts: IssueLeafOptions): Promise<IssuedLeaf> {
   if (opts.organizationalUnit) rdns.push(['OU', opts.organizationalUnit]);
   if (firstDns) rdns.push(['CN', firstDns.value]);
 
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
+  // The authority key id must equal the issuer's subject key id when it has one (imported CAs may
+  // use another method than SHA-1 of the key); OpenSSL will not link them otherwise.
+  const authorityKeyId = ca.cert.subjectKeyIdentifier ?? keyIdentifier(ca.cert.spki);
+  const cert = signCertificate({
+    serial: randomSerial(),
     subject: distinguishedName(rdns),
     issuer: ca.cert.subjectName,
     notBefore: new Date(now.getTime() - 60 * 60 * 1000),
     notAfter,
-    publicKey: pubCrypto as unknown as CryptoKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: signingAlgorithm(ca.key),
+    spki,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(usage, true),
-      new x509.ExtendedKeyUsageExtension(eku, false),
-      await x509.SubjectKeyIdentifierExtension.create(pubCrypto as unknown as CryptoKey),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+      extension(id_ce_keyUsage, true, new KeyUsage(usage)),
+      extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage(eku)),
+      extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(spki))),
+      extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) })),
       // Critical only when the subject is empty (RFC 5280 §4.2.1.6).
-      new x509.SubjectAlternativeNameExtension(sanEntries(names), rdns.length === 0),
+      extension(id_ce_subjectAltName, rdns.length === 0, subjectAltName(names)),
     ],
-  });
-  const certPem = cert.toString('pem') + '\n';
-  const intermediates = [ca.cert.toString('pem') + '\n', ...ca.chainPems].filter((p) => !isSelfSigned(p));
+  }, ca.key);
+  const certPem = cert.pem;
+  const intermediates = [ca.cert, ...ca.chainPems.map((p) => new ParsedCertificate(pemToDer(p)))].filter((c) => !c.selfIssued).map((c) => c.pem);
   return {
     cert,
     certPem,

@@ -41,6 +41,13 @@ export function toPem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${b64.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
 
+/** The DER inside the first PEM block of `pem`. */
+export function pemToDer(pem: string): Buffer {
+  const m = /-----BEGIN [A-Z0-9 ]+-----([\s\S]*?)-----END /.exec(pem);
+  if (!m) throw new TlsdockError('bad-input', 'Expected a PEM block (-----BEGIN …-----) and found none.');
+  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+}
+
 function looksLikePem(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.subarray(0, 64 * 1024)).toString('latin1').includes('-----BEGIN ');
 }

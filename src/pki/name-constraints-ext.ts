@@ -1,26 +1,33 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints as AsnNameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
-import { x509 } from './x509lib.js';
+import { Certificate, GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints as AsnNameConstraints, id_ce_nameConstraints, type Extension } from '@peculiar/asn1-x509';
+import { extension } from './cert-sign.js';
 import type { NameConstraints } from './constraints.js';
 
-// @peculiar/x509 has no NameConstraints class, so the extension is encoded with @peculiar/asn1-x509.
-
-/** The critical NameConstraints extension (RFC 5280 says it MUST be critical; Chromium enforces it on local roots). */
-export function nameConstraintsExtension(nc: NameConstraints): x509.Extension {
+function permitted(nc: NameConstraints): AsnNameConstraints {
   const subtrees = [
     ...nc.dns.map((d) => new GeneralSubtree({ base: new GeneralName({ dNSName: d }) })),
     ...nc.ip.map((c) => new GeneralSubtree({ base: new GeneralName({ iPAddress: c }) })),
     ...nc.email.map((e) => new GeneralSubtree({ base: new GeneralName({ rfc822Name: e }) })),
   ];
-  const value = new AsnNameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) });
-  return new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
+  return new AsnNameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) });
+}
+
+/** The DER value of the NameConstraints extension for these permitted names. */
+export function nameConstraintsValue(nc: NameConstraints): ArrayBuffer {
+  return AsnConvert.serialize(permitted(nc));
+}
+
+/** The critical NameConstraints extension (RFC 5280 says it MUST be critical; Chromium enforces it on local roots). */
+export function nameConstraintsExtension(nc: NameConstraints): Extension {
+  return extension(id_ce_nameConstraints, true, permitted(nc));
 }
 
 /** Read the permitted subtrees of a certificate's NameConstraints, or undefined when it has none. */
-export function readNameConstraints(cert: x509.X509Certificate): (NameConstraints & { excluded: number }) | undefined {
-  const ext = cert.getExtension(id_ce_nameConstraints);
+export function readNameConstraints(certificate: Uint8Array | Certificate): (NameConstraints & { excluded: number }) | undefined {
+  const cert = certificate instanceof Certificate ? certificate : AsnConvert.parse(certificate, Certificate);
+  const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_nameConstraints);
   if (!ext) return undefined;
-  const parsed = AsnConvert.parse(ext.value, AsnNameConstraints);
+  const parsed = AsnConvert.parse(ext.extnValue.buffer, AsnNameConstraints);
   const out: NameConstraints & { excluded: number } = { dns: [], ip: [], email: [], excluded: parsed.excludedSubtrees?.length ?? 0 };
   for (const st of parsed.permittedSubtrees ?? []) {
     if (st.base.dNSName !== undefined) out.dns.push(st.base.dNSName);

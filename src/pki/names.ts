@@ -1,6 +1,6 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ip.js';
 import { domainToASCII } from 'node:url';
-import { getPublicSuffix } from 'tldts';
+import { isPublicSuffix } from './public-suffix.js';
 import { TlsdockError } from '../errors.js';
 
 export type NameKind = 'dns' | 'ip' | 'email';
@@ -61,7 +61,7 @@ function parseDns(input: string, raw: string): CertName {
   if (wildcard) {
     // Chromium refuses wildcards directly under a registry (ICANN suffixes, and unknown TLDs such as
     // `.local`, which it treats as registries too); so must we, or the certificate silently fails.
-    if (getPublicSuffix(ascii, { allowPrivateDomains: false }) === ascii) {
+    if (isPublicSuffix(ascii)) {
       throw bad(input, `"*.${ascii}" would cover a whole public suffix, which browsers refuse`, `use a name one level deeper, such as "*.myteam.${ascii}"`);
     }
     return { kind: 'dns', value: `*.${ascii}`, input };

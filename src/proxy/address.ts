@@ -71,3 +71,6 @@ export function urlsFor(listen: readonly ListenAddress[], names: readonly string
   }
   return urls;
 }
+
+/** Where `tlsdock up` forwards by default: Jupyter's port on loopback. */
+export const UP_DEFAULT_TO = 'http://127.0.0.1:8888';

@@ -4,7 +4,7 @@ import { readNameConstraints } from '../pki/name-constraints-ext.js';
 import type { SigningCA } from '../pki/leaf.js';
 import { keysMatch } from '../pki/keys.js';
 import { parseMaterial } from '../pki/material.js';
-import { x509 } from '../pki/x509lib.js';
+import { ParsedCertificate } from '../pki/parsed-certificate.js';
 import { writeFilesAtomic } from './atomic.js';
 import { caPaths, type CAPaths } from './home.js';
 import { readInput } from './read.js';
@@ -25,13 +25,13 @@ export async function caFromPem(certFileText: Uint8Array, keyFileText: Uint8Arra
   if (!key.key) throw new TlsdockError('bad-password', `The CA key ${where.key} is encrypted; give its password.`, { fix: 'pass --password-file F' });
   if (!first.x509.ca) throw new TlsdockError('bad-input', `${where.cert} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot sign.`);
   if (!keysMatch(key.key, first.x509.publicKey)) throw new TlsdockError('bad-input', `The key ${where.key} does not belong to the certificate ${where.cert}.`);
-  const cert = new x509.X509Certificate(new Uint8Array(first.der));
+  const cert = new ParsedCertificate(first.der);
   return {
     cert,
     key: key.key,
     certPem: first.pem,
     chainPems: certs.slice(1).map((c) => c.pem),
-    constraints: readNameConstraints(cert),
+    constraints: readNameConstraints(cert.asn),
   };
 }
 

@@ -10,7 +10,8 @@ import { startTlsServer, type TestServer } from '../helpers/tls-server.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
 import { createPrivateKey } from 'node:crypto';
 import { issueLeaf } from '../../src/pki/leaf.js';
-import { x509 } from '../../src/pki/x509lib.js';
+import { ParsedCertificate } from '../../src/pki/parsed-certificate.js';
+import { pemToDer } from '../../src/pki/material.js';
 import { parseNames } from '../../src/pki/names.js';
 import { readNameConstraints } from '../../src/pki/name-constraints-ext.js';
 
@@ -32,8 +33,8 @@ before(async () => {
   servers.push(good);
   // A leaf outside the CA's name constraints, forced past our own refusal, as a stolen CA key would make it.
   const caPem = readFileSync(join(home, 'ca.pem'), 'utf8');
-  const caCert = new x509.X509Certificate(caPem);
-  const ca = { cert: caCert, key: createPrivateKey(readFileSync(join(home, 'ca-key.pem'))), chainPems: [], constraints: readNameConstraints(caCert) };
+  const caCert = new ParsedCertificate(pemToDer(caPem));
+  const ca = { cert: caCert, key: createPrivateKey(readFileSync(join(home, 'ca-key.pem'))), chainPems: [], constraints: readNameConstraints(caCert.rawData) };
   const evil = await issueLeaf({ ca, names: parseNames(['example.com']), ignoreConstraints: true });
   outside = await startTlsServer({ cert: evil.certPem, key: evil.keyPem! });
   servers.push(outside);

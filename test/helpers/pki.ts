@@ -18,5 +18,5 @@ export async function makeTestCA(dir: string, opts: Partial<CreateCAOptions> = {
   const ca = await createRootCA({ commonName: 'tlsdock test CA', constraints: defaultConstraints(['tlsdock-test-host']), ...opts });
   const certFile = join(dir, 'ca.pem');
   writeFileSync(certFile, ca.certPem);
-  return { cert: ca.cert, key: createPrivateKey(ca.keyPem), chainPems: [], constraints: readNameConstraints(ca.cert), certPem: ca.certPem, keyPem: ca.keyPem, certFile };
+  return { cert: ca.cert, key: createPrivateKey(ca.keyPem), chainPems: [], constraints: readNameConstraints(ca.cert.rawData), certPem: ca.certPem, keyPem: ca.keyPem, certFile };
 }

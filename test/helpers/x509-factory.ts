@@ -5,7 +5,8 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { NameConstraints } from '../../src/pki/constraints.js';
-import { nameConstraintsExtension } from '../../src/pki/name-constraints-ext.js';
+import { nameConstraintsValue } from '../../src/pki/name-constraints-ext.js';
+import { id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import { subtle, x509 } from '../../src/pki/x509lib.js';
 import { CertInfo } from '../../src/diagnose/cert-info.js';
 
@@ -57,7 +58,7 @@ export async function makeCert(o: CertOptions): Promise<Issued> {
   if (o.keyUsage !== undefined) extensions.push(new x509.KeyUsagesExtension(o.keyUsage, true));
   if (o.eku) extensions.push(new x509.ExtendedKeyUsageExtension([...o.eku], false));
   if (o.san) extensions.push(new x509.SubjectAlternativeNameExtension(o.san, false));
-  if (o.constraints) extensions.push(nameConstraintsExtension(o.constraints));
+  if (o.constraints) extensions.push(new x509.Extension(id_ce_nameConstraints, true, nameConstraintsValue(o.constraints)));
   const now = Date.now();
   const base = {
     serialNumber: (serial++).toString(16).padStart(2, '0') + Date.now().toString(16),
