@@ -3,9 +3,10 @@
  * TLS front does not care: short-lived certificates from the local CA, renewed in memory
  * (cert-local-ca.ts), and files the user manages, watched and reloaded (cert-files.ts).
  */
-import { createHash, createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { createSecureContext as tlsContext } from 'node:tls';
 import { TlsdockError } from '../errors.js';
+import { describeKey, keysMatch } from '../pki/keys.js';
 import { parseMaterial } from '../pki/material.js';
 import type { CertFacts } from './events.js';
 
@@ -50,24 +51,6 @@ export interface CertSource {
   onChange(listener: (certs: readonly ServedCert[]) => void): void;
   /** Stop timers and watchers. */
   stop(): void;
-}
-
-/*
- * keysMatch/describeKey as in pki/keys.ts, restated here on purpose: pki/keys.ts loads @peculiar/x509,
- * and a serving process must not. Merely loading @peculiar/asn1-x509 made V8 run a mark-compact every
- * ~100 ms during large transfers here (GC threads 5x busier, 1 MiB throughput down ~1.6x; see
- * docs/proxy.md), so the lean worker processes never import it.
- */
-function keysMatch(privateKey: KeyObject, publicKey: KeyObject): boolean {
-  const a = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  return a.equals(publicKey.export({ type: 'spki', format: 'der' }));
-}
-
-function describeKey(key: KeyObject): string {
-  const d = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'rsa') return `RSA ${d?.modulusLength ?? '?'}`;
-  if (key.asymmetricKeyType === 'ec') return `ECDSA ${({ prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' } as Record<string, string>)[d?.namedCurve ?? ''] ?? d?.namedCurve ?? '?'}`;
-  return (key.asymmetricKeyType ?? 'unknown').toUpperCase();
 }
 
 /** A certificate is treated as lapsed this long before its notAfter, so no handshake ever races the clock. */
