@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       relay.close();
     }
     const cli = (args: string[]) => { const t = performance.now(); spawnSync(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' }); return performance.now() - t; };
-    const bin = join(import.meta.dirname ?? '.', '..', 'bin', 'tlsdock.mjs');
+    const bin = join(import.meta.dirname ?? '.', '..', 'bin', 'tlsdock.cjs');
     const procs = { node: [] as number[], cli: [] as number[], sclient: [] as number[] };
     for (let i = 0; i < 7; i++) {
       procs.node.push(cli(['-e', '0']));

@@ -14,13 +14,13 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export TLSDOCK_HOME="$T/tlsdock" CAROOT="$T/mkcert"
 mkdir -p "$T/out" "$CAROOT"
-node bin/tlsdock.mjs ca init >/dev/null
+node bin/tlsdock.cjs ca init >/dev/null
 mkcert -cert-file "$T/warm.pem" -key-file "$T/warm-key.pem" localhost >/dev/null 2>&1 # creates mkcert's CA (no -install: no trust store is touched)
 
 for r in $(seq 1 "$ROUNDS"); do
   hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$T/round-$r.json" \
     -n 'node -e 0' 'node -e 0' \
-    -n 'tlsdock issue' "node bin/tlsdock.mjs issue localhost 127.0.0.1 ::1 --out $T/out --force" \
+    -n 'tlsdock issue' "node bin/tlsdock.cjs issue localhost 127.0.0.1 ::1 --out $T/out --force" \
     -n 'mkcert -ecdsa' "mkcert -ecdsa -cert-file $T/m.pem -key-file $T/m-key.pem localhost 127.0.0.1 ::1" \
     -n 'mkcert (RSA)' "mkcert -cert-file $T/m.pem -key-file $T/m-key.pem localhost 127.0.0.1 ::1" \
     -n 'openssl req -x509 ec' "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $T/o-key.pem -out $T/o.pem -days 397 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \

@@ -54,7 +54,7 @@ max_rss_mb() { # the largest single process of the tree (per-worker figure)
 
 # --- one certificate for everyone, from tlsdock's own CA -------------------------------------------------
 export TLSDOCK_HOME=$S/ca
-node bin/tlsdock.mjs issue localhost 127.0.0.1 --out "$S" --json >/dev/null
+node bin/tlsdock.cjs issue localhost 127.0.0.1 --out "$S" --json >/dev/null
 CERT=$S/localhost+1-fullchain.pem KEY=$S/localhost+1-key.pem CA=$S/ca/ca.pem
 
 # --- backends: nginx (small page and 1 MiB), a ws echo server -------------------------------------------
@@ -85,7 +85,7 @@ start_proxy() { # VARIANT PORT UPSTREAM_PORT → sets PID
       [ "$v" = tlsdock-w0 ] && extra+=(--workers 0)
       [ "$v" = tlsdock-w2 ] && extra+=(--workers 2)
       [ "$v" = tlsdock-log ] && extra=(--log-format json)
-      node bin/tlsdock.mjs proxy --to "http://127.0.0.1:$up" --listen "127.0.0.1:$port" --cert "$CERT" --key "$KEY" "${extra[@]}" >"$d/out" 2>"$d/err" &
+      node bin/tlsdock.cjs proxy --to "http://127.0.0.1:$up" --listen "127.0.0.1:$port" --cert "$CERT" --key "$KEY" "${extra[@]}" >"$d/out" 2>"$d/err" &
       ;;
     nginx)
       cat > "$d/nginx.conf" <<EOF

@@ -1,4 +1,4 @@
-// Bundles the CLI into one CommonJS file (loaded with a V8 code cache by bin/tlsdock.mjs) and the
+// Bundles the CLI into one CommonJS file (loaded with a V8 code cache by bin/tlsdock.cjs) and the
 // library into one ES module. Start-up is most of the cost of a one-shot command: see bench/issue.sh.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -30,7 +30,7 @@ await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 
 // Warm the code cache along the hottest path (issue), so the first real run is already fast.
 const home = mkdtempSync(join(tmpdir(), 'tlsdock-build-'));
 try {
-  execFileSync(process.execPath, ['bin/tlsdock.mjs', 'issue', 'localhost', '127.0.0.1', '--out', home, '--json'], { env: { ...process.env, TLSDOCK_HOME: home }, stdio: 'ignore' });
+  execFileSync(process.execPath, ['bin/tlsdock.cjs', 'issue', 'localhost', '127.0.0.1', '--out', home, '--json'], { env: { ...process.env, TLSDOCK_HOME: home }, stdio: 'ignore' });
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

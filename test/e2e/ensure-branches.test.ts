@@ -208,7 +208,7 @@ describe('each reason to renew', () => {
 });
 
 function runAs1000(args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tlsdock.mjs'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, uid: 1000, gid: 1000, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tlsdock.cjs'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, uid: 1000, gid: 1000, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

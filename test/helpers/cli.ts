@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = path.join(root, 'bin', 'tlsdock.mjs');
+export const BIN = path.join(root, 'bin', 'tlsdock.cjs');
 
 export interface CliResult {
   status: number;
