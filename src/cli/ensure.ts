@@ -1,18 +1,8 @@
 import { Command } from '@commander-js/extra-typings';
 import type { EnsureResult } from '../index.js';
 import { formatDuration } from '../integrations/duration.js';
+import { addEnsureNameOption, addEnsureRenewalOptions, ensureOptionsFrom } from './ensure-options.js';
 import { action, c, examples, printJson } from './output.js';
-import { collect, positiveInt } from './parse.js';
-
-/** `--name a,b --name c` and TLSDOCK_NAMES="a b,c" → [a, b, c]. */
-export function splitNames(values: readonly string[]): string[] {
-  return values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
-}
-
-/** --name values plus TLSDOCK_NAMES (for entrypoints configured through the environment). */
-export function namesFrom(flags: readonly string[]): string[] {
-  return splitNames([...(process.env.TLSDOCK_NAMES ? [process.env.TLSDOCK_NAMES] : []), ...flags]);
-}
 
 /** The one line that says what ensure did, plus a note when something else needs the user's attention. */
 export function ensureLines(r: EnsureResult): string[] {
@@ -27,17 +17,14 @@ export function ensureLines(r: EnsureResult): string[] {
 }
 
 export function ensureCommand() {
-  return new Command('ensure')
+  const base = new Command('ensure')
     .description('make sure a valid certificate/key pair exists (created or renewed only when needed), fix owner and modes, then run CMD as the main process')
     .argument('[cmd...]', 'the command to run afterwards (put it after --); without it, ensure and exit')
     .requiredOption('--cert <file>', 'the certificate (PEM, with its chain)')
-    .requiredOption('--key <file>', 'the private key (PEM, mode 0600)')
-    .option('--name <host>', 'a name on top of localhost, 127.0.0.1, ::1, the host name and this machine\'s IPs; repeatable (also TLSDOCK_NAMES)', collect, [] as string[])
-    .option('--no-default-names', 'only the --name names')
-    .option('--ca-dir <dir>', 'the CA folder (default $TLSDOCK_HOME); keep it on a volume so browsers keep trusting it')
-    .option('--days <n>', 'validity of a new certificate in days', positiveInt, 30)
-    .option('--renew-before <duration>', 'renew when it expires within this (10d, 12h, 30m)', '10d')
-    .option('--owner <user>', 'give the pair to this user: NAME, UID, NAME:GROUP, UID:GID (needs root)')
+    .requiredOption('--key <file>', 'the private key (PEM, mode 0600)');
+  const withDefaults = addEnsureNameOption(base)
+    .option('--no-default-names', 'only the --name names');
+  return addEnsureRenewalOptions(withDefaults)
     .option('--json', 'machine-readable output (on stdout, before CMD starts)')
     .addHelpText('after', examples(
       'tlsdock ensure --cert /certs/jupyter.pem --key /certs/jupyter-key.pem -- jupyter lab --ip=0.0.0.0',
@@ -50,12 +37,9 @@ a new pair from the CA (a CA is created only if there is none). Then CMD runs wi
 forwarded and its exit code passed back; as PID 1 without tini, use docker run --init.
 `)
     .action(action(async (cmd, o) => {
-      const names = namesFrom(o.name);
+      const shared = ensureOptionsFrom(o);
       const { ensureCert } = await import('../api/ensure.js');
-      const r = await ensureCert({
-        certFile: o.cert, keyFile: o.key, names, defaultNames: o.defaultNames, home: o.caDir,
-        days: o.days, renewBefore: o.renewBefore, owner: o.owner,
-      });
+      const r = await ensureCert({ certFile: o.cert, keyFile: o.key, defaultNames: o.defaultNames, ...shared });
       if (o.json) printJson({ ok: true, ...r });
       // With a CMD, stdout belongs to it: our status goes to stderr.
       else for (const l of ensureLines(r)) (cmd.length ? process.stderr : process.stdout).write(l + '\n');

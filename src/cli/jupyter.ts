@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import type { EnsureResult } from '../index.js';
-import { ensureLines, namesFrom } from './ensure.js';
+import { ensureLines } from './ensure.js';
+import { addEnsureNameOption, addEnsureRenewalOptions, ensureOptionsFrom } from './ensure-options.js';
 import { action, c, examples, line, printJson } from './output.js';
-import { collect, positiveInt } from './parse.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -39,20 +39,17 @@ or mismatched pair and then fail every connection.
 }
 
 function runCommand() {
-  return new Command('run')
+  const base = new Command('run')
     .description('ensure a certificate for Jupyter, start `jupyter server` with it, and print the https URL with its token')
     .argument('[args...]', 'more arguments for Jupyter (after --)')
     .option('--ip <address>', 'listen address (0.0.0.0 for the LAN or a container)', 'localhost')
     .option('--port <n>', 'listen port', port, 8888)
     .option('--token <token>', 'the login token (default: $JUPYTER_TOKEN, else random)')
-    .addOption(new Option('--app <app>', 'which Jupyter to start').choices(['server', 'lab', 'notebook'] as const).default('server' as const))
-    .option('--name <host>', 'another name for the certificate; repeatable (also TLSDOCK_NAMES)', collect, [] as string[])
+    .addOption(new Option('--app <app>', 'which Jupyter to start').choices(['server', 'lab', 'notebook'] as const).default('server' as const));
+  const withFiles = addEnsureNameOption(base)
     .option('--cert <file>', 'certificate path (default $TLSDOCK_HOME/jupyter/cert.pem)')
-    .option('--key <file>', 'key path (default $TLSDOCK_HOME/jupyter/key.pem)')
-    .option('--ca-dir <dir>', 'the CA folder (default $TLSDOCK_HOME)')
-    .option('--days <n>', 'validity of a new certificate in days', positiveInt, 30)
-    .option('--renew-before <duration>', 'renew when it expires within this (10d, 12h)', '10d')
-    .option('--owner <user>', 'give the pair to this user (needs root)')
+    .option('--key <file>', 'key path (default $TLSDOCK_HOME/jupyter/key.pem)');
+  return addEnsureRenewalOptions(withFiles)
     .option('--json', 'print one JSON object when the server is ready')
     .addHelpText('after', examples(
       'tlsdock jupyter run',
@@ -68,8 +65,7 @@ warning in every browser that trusts that CA (tlsdock trust install).
       const { runJupyter } = await import('../api/jupyter.js');
       const r = await runJupyter({
         ip: o.ip, port: o.port, token: o.token, app: o.app, args,
-        names: namesFrom(o.name), certFile: o.cert, keyFile: o.key, home: o.caDir,
-        days: o.days, renewBefore: o.renewBefore, owner: o.owner,
+        certFile: o.cert, keyFile: o.key, ...ensureOptionsFrom(o),
         onEnsured: (e) => { ensured = e; if (!o.json) for (const l of ensureLines(e)) line(l); },
         onReady: (urls) => {
           if (o.json) return printJson({ ok: true, urls, ensure: ensured ?? null });

@@ -1,18 +1,10 @@
-import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { Command } from '@commander-js/extra-typings';
 import type { ProxyHandle, ProxyInfo, ProxyOptions } from '../index.js';
 import { TlsdockError } from '../errors.js';
-import { formatDuration, parseDuration } from '../integrations/duration.js';
-import { KEY_TYPES, parseKeyType } from '../pki/keys.js';
-import { MAX_LOCAL_LEAF_DAYS } from '../pki/limits.js';
-import { ProxyLog } from '../proxy/access-log.js';
+import { formatDuration } from '../integrations/duration.js';
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
-
-export function workerCount(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 256) throw new InvalidArgumentError('expected a whole number of processes from 0 to 256.');
-  return n;
-}
+import { addProxyAddressOptions, addProxyServingOptions, proxyOptionsFrom } from './proxy-options.js';
 
 /** --cert and --key come in pairs, in order. */
 export function certPairs(certs: readonly string[], keys: readonly string[]): ProxyOptions['certFiles'] {
@@ -21,21 +13,6 @@ export function certPairs(certs: readonly string[], keys: readonly string[]): Pr
     throw new TlsdockError('usage', `Give one --key per --cert (got ${certs.length} --cert and ${keys.length} --key).`, { fix: 'tlsdock proxy --to URL --cert site.pem --key site-key.pem' });
   }
   return certs.map((cert, i) => ({ cert, key: keys[i]! }));
-}
-
-export function makeLog(format: string | undefined, json: boolean, accessLog: boolean): ProxyLog {
-  const f = format ?? (json ? 'json' : 'human');
-  if (f !== 'human' && f !== 'json') throw new TlsdockError('usage', `--log-format must be human or json (got ${format}).`);
-  return new ProxyLog({ format: f, access: accessLog ? process.stdout : null });
-}
-
-/** `--cert-lifetime 7d`: how long each local-CA certificate lives (renewed after two thirds of it). */
-export function certLifetime(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDuration(text, '--cert-lifetime');
-  if (ms < 1000) throw new TlsdockError('usage', '--cert-lifetime must be at least 1s.');
-  if (ms > MAX_LOCAL_LEAF_DAYS * 86400_000) throw new TlsdockError('usage', `--cert-lifetime is over ${MAX_LOCAL_LEAF_DAYS} days, more than browsers accept; the point of the proxy's certificates is to be short-lived (default 7d).`);
-  return ms;
 }
 
 function until(iso: string): string {
@@ -78,23 +55,13 @@ export async function runUntilStopped(handle: ProxyHandle): Promise<void> {
 }
 
 export function proxyCommand() {
-  return new Command('proxy')
+  const base = new Command('proxy')
     .description('HTTPS reverse proxy in front of Jupyter or any local server: trusted certificates that renew themselves, WebSockets, streaming uploads')
-    .option('--to <url>', 'where to forward, e.g. http://127.0.0.1:8888')
-    .option('--listen <[host:]port>', 'where to accept HTTPS; repeatable (default 8443 on every address, IPv6 and IPv4)', collect, [] as string[])
-    .option('--route <host=url>', 'send requests for HOST to URL (own certificate per host, by SNI); repeatable', collect, [] as string[])
-    .option('--name <host>', 'also put this name in the certificate (local CA mode); repeatable', collect, [] as string[])
-    .option('--no-local-names', 'leave out this machine\'s host name and LAN IPs')
+    .option('--to <url>', 'where to forward, e.g. http://127.0.0.1:8888');
+  const withFiles = addProxyAddressOptions(base)
     .option('--cert <file>', 'serve this certificate (chain) instead of the local CA\'s; repeatable, paired with --key', collect, [] as string[])
-    .option('--key <file>', 'the key of the matching --cert', collect, [] as string[])
-    .addOption(new Option('--key-type <type>', `key of the local-CA certificates: one of ${KEY_TYPES.join(', ')}`))
-    .option('--cert-lifetime <duration>', 'life of each local-CA certificate, renewed after two thirds of it (default 7d)')
-    .option('--redirect-http <[host:]port>', 'also listen for plain HTTP here and redirect it to HTTPS')
-    .option('--hsts', 'send Strict-Transport-Security (browsers then insist on HTTPS for these names for a year)')
-    .option('--workers <n>', 'serving processes (node:cluster; default 1, next to the one that keeps the certificates; 0 serves in that one)', workerCount, 1)
-    .addOption(new Option('--log-format <format>', 'access and event log format').choices(['human', 'json']))
-    .option('--no-access-log', 'do not log each request')
-    .option('--json', 'print the start-up facts as one JSON line (and log as JSON unless --log-format says otherwise)')
+    .option('--key <file>', 'the key of the matching --cert', collect, [] as string[]);
+  return addProxyServingOptions(withFiles)
     .addHelpText('after', examples(
       'tlsdock proxy --to http://127.0.0.1:8888',
       'tlsdock proxy --to 127.0.0.1:8888 --listen 443 --redirect-http 80 --name lab.ai-lab.local',
@@ -103,13 +70,10 @@ export function proxyCommand() {
       'tlsdock proxy --to http://127.0.0.1:8888 --workers 2 --log-format json',
     ))
     .action(action(async (o) => {
-      const log = makeLog(o.logFormat, Boolean(o.json), o.accessLog);
+      const certFiles = certPairs(o.cert, o.key);
+      const shared = proxyOptionsFrom(o);
       const { startProxy } = await import('../api/proxy.js');
-      const handle = await startProxy({
-        to: o.to, listen: o.listen, routes: o.route, names: o.name, noLocalNames: !o.localNames,
-        certFiles: certPairs(o.cert, o.key), keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),
-        redirectHttp: o.redirectHttp, hsts: o.hsts, workers: o.workers, log,
-      });
+      const handle = await startProxy({ to: o.to, ...shared, certFiles });
       // Signal handlers go in before "listening" is printed: whoever reads that line may stop us at once.
       const stopped = runUntilStopped(handle);
       if (handle.role !== 'worker') {

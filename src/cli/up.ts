@@ -1,11 +1,11 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { StoreSelection, UpResult } from '../index.js';
-import { KEY_TYPES, parseKeyType } from '../pki/keys.js';
 import { UP_DEFAULT_TO } from '../proxy/address.js';
 import { STORE_GROUPS } from '../trust/store.js';
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
-import { certLifetime, makeLog, renderProxyInfo, runUntilStopped, workerCount } from './proxy.js';
+import { renderProxyInfo, runUntilStopped } from './proxy.js';
+import { addProxyAddressOptions, addProxyServingOptions, proxyOptionsFrom } from './proxy-options.js';
 
 const STORE_CHOICES = [...STORE_GROUPS, 'all'] as const;
 
@@ -46,23 +46,13 @@ function render(r: UpResult): void {
 }
 
 export function upCommand() {
-  return new Command('up')
+  const base = new Command('up')
     .description('the one-minute path: local CA, trust, and an HTTPS proxy to Jupyter (or any local server) with certificates that renew themselves')
-    .option('--to <url>', `where to forward (default ${UP_DEFAULT_TO}, Jupyter's port)`)
-    .option('--listen <[host:]port>', 'where to accept HTTPS; repeatable (default 8443 on every address)', collect, [] as string[])
-    .option('--name <host>', 'also put this name in the certificate; repeatable', collect, [] as string[])
-    .option('--route <host=url>', 'send requests for HOST to URL; repeatable', collect, [] as string[])
-    .option('--no-local-names', 'leave out this machine\'s host name and LAN IPs')
+    .option('--to <url>', `where to forward (default ${UP_DEFAULT_TO}, Jupyter's port)`);
+  const withTrust = addProxyAddressOptions(base)
     .addOption(new Option('--store <store>', `trust only these stores: ${STORE_CHOICES.join('|')}; repeatable (default: system, nss, java)`).choices(STORE_CHOICES).argParser((v: string, prev: string[] | undefined) => collect(v, prev ?? [])))
-    .option('--no-trust', 'do not touch any trust store')
-    .addOption(new Option('--key-type <type>', `one of ${KEY_TYPES.join(', ')}`))
-    .option('--cert-lifetime <duration>', 'life of each certificate, renewed after two thirds of it (default 7d)')
-    .option('--redirect-http <[host:]port>', 'also listen for plain HTTP here and redirect it to HTTPS')
-    .option('--hsts', 'send Strict-Transport-Security')
-    .option('--workers <n>', 'serving processes (default 1; 0 serves in the main process)', workerCount, 1)
-    .addOption(new Option('--log-format <format>', 'access and event log format').choices(['human', 'json']))
-    .option('--no-access-log', 'do not log each request')
-    .option('--json', 'print the start-up facts as one JSON line (and log as JSON unless --log-format says otherwise)')
+    .option('--no-trust', 'do not touch any trust store');
+  return addProxyServingOptions(withTrust)
     .addHelpText('after', examples(
       'tlsdock up',
       'tlsdock up --to http://127.0.0.1:8888 --listen 8443 --name lab.ai-lab.local',
@@ -70,14 +60,9 @@ export function upCommand() {
       'tlsdock up --to http://127.0.0.1:3000 --listen 443 --redirect-http 80',
     ))
     .action(action(async (o) => {
-      const log = makeLog(o.logFormat, Boolean(o.json), o.accessLog);
+      const shared = proxyOptionsFrom(o);
       const { up } = await import('../api/up.js');
-      const r = await up({
-        to: o.to, listen: o.listen, names: o.name, routes: o.route, noLocalNames: !o.localNames,
-        noTrust: !o.trust, stores: o.store as StoreSelection[] | undefined,
-        keyType: o.keyType ? parseKeyType(o.keyType) : undefined, certLifetimeMs: certLifetime(o.certLifetime),
-        redirectHttp: o.redirectHttp, hsts: o.hsts, workers: o.workers, log,
-      });
+      const r = await up({ to: o.to, ...shared, noTrust: !o.trust, stores: o.store as StoreSelection[] | undefined });
       if (r.proxy?.role === 'worker') return runUntilStopped(r.proxy);
       // Signal handlers go in before the URLs are printed: whoever reads them may stop us at once.
       const stopped = r.proxy ? runUntilStopped(r.proxy) : undefined;
