@@ -2,7 +2,8 @@
 // library into one ES module. Start-up is most of the cost of a one-shot command: see bench/issue.sh.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,7 +21,33 @@ const pkcs12Apart = {
     b.onResolve({ filter: /^\.\/pkcs12\.cjs$/ }, () => ({ path: './pkcs12.cjs', external: true }));
   },
 };
-await build({ ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart] });
+// The signing code (src/pki) needs a third of @peculiar/asn1-x509; its index loads all ~60 schema
+// modules (decorators run at load), ~3 ms of a one-shot `tlsdock issue`. Inside the CLI bundle, src/pki
+// imports only the parts below; they are the same files the index loads, so @peculiar/x509 (doctor)
+// shares the one set of schema classes. checkAsn1Lite() fails the build if src/pki uses a name not here.
+const ASN1_X509_PARTS = ['algorithm_identifier', 'certificate', 'extension', 'general_name', 'name', 'subject_public_key_info', 'tbs_certificate', 'types', 'validity',
+  ...['authority_key_identifier', 'basic_constraints', 'extended_key_usage', 'key_usage', 'name_constraints', 'subject_alternative_name', 'subject_key_identifier'].map((e) => `extensions/${e}`)];
+const asn1Lite = {
+  name: 'asn1-x509-lite',
+  setup(b) {
+    b.onResolve({ filter: /^@peculiar\/asn1-x509$/ }, (args) => (/[\\/]src[\\/]pki[\\/]/.test(args.importer) ? { path: 'asn1-x509-lite', namespace: 'lite' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lite' }, () => ({ contents: `module.exports = Object.assign({}, ${ASN1_X509_PARTS.map((p) => `require('@peculiar/asn1-x509/build/cjs/${p}.js')`).join(', ')});`, loader: 'js', resolveDir: process.cwd() }));
+  },
+};
+function checkAsn1Lite() {
+  const require = createRequire(import.meta.url);
+  const lite = Object.assign({}, ...ASN1_X509_PARTS.map((p) => require(`@peculiar/asn1-x509/build/cjs/${p}.js`)));
+  for (const f of readdirSync('src/pki').filter((n) => n.endsWith('.ts'))) {
+    for (const m of readFileSync(join('src/pki', f), 'utf8').matchAll(/import\s*\{([^}]*)\}\s*from\s*'@peculiar\/asn1-x509'/g)) {
+      for (const spec of m[1].split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('type '))) {
+        const name = spec.split(/\s+as\s+/)[0];
+        if (!(name in lite)) throw new Error(`scripts/build.mjs: src/pki/${f} imports ${name} from @peculiar/asn1-x509; add its module to ASN1_X509_PARTS`);
+      }
+    }
+  }
+}
+checkAsn1Lite();
+await build({ ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart, asn1Lite] });
 await build({ ...cjs, entryPoints: ['src/pki/pkcs12.ts'], outfile: 'dist/pkcs12.cjs' });
 // The proxy's serving processes run the data path alone: loading the certificate code (@peculiar/x509)
 // into them made V8 collect garbage every ~100 ms during large transfers (docs/proxy.md, Processes).

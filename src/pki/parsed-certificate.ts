@@ -42,6 +42,6 @@ export class ParsedCertificate {
 
   /** Same subject and issuer: a root (or a self-signed leaf); chains sent by servers leave these out. */
   get selfIssued(): boolean {
-    return Buffer.from(AsnConvert.serialize(this.asn.tbsCertificate.subject)).equals(Buffer.from(AsnConvert.serialize(this.asn.tbsCertificate.issuer)));
+    return this.subject === this.issuer;
   }
 }
