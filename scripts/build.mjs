@@ -49,6 +49,10 @@ function checkAsn1Lite() {
 checkAsn1Lite();
 await build({ ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart, asn1Lite] });
 await build({ ...cjs, entryPoints: ['src/pki/pkcs12.ts'], outfile: 'dist/pkcs12.cjs' });
+// bin/tlsdock.cjs runs the bundle as a vm.Script, which has no dynamic-import hook: an import() left in
+// the bundle (of a Node built-in or an external package) would fail only when that code path runs.
+const leftover = readFileSync('dist/tlsdock.cjs', 'utf8').match(/\bimport\((["'`])[^"'`]*\1\)/g);
+if (leftover) throw new Error(`scripts/build.mjs: dist/tlsdock.cjs keeps ${leftover.join(', ')}; import it statically (the bundle cannot load modules dynamically)`);
 // The proxy's serving processes run the data path alone: loading the certificate code (@peculiar/x509)
 // into them made V8 collect garbage every ~100 ms during large transfers (docs/proxy.md, Processes).
 await build({ ...cjs, entryPoints: ['src/proxy/worker-main.ts'], outfile: 'dist/proxy-worker.cjs', external: ['pkijs', 'node-forge', 'asn1js'] });

@@ -2,7 +2,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { createInterface } from 'node:readline/promises';
 import type { FetchPreview, StoreReport, StoreSelection, TrustInstallOptions, TrustReport } from '../index.js';
 import { ENV_SHELLS, type EnvShell } from '../trust/env-shells.js';
-import { STORE_GROUPS } from '../trust/store.js';
+import { STORE_GROUPS } from '../trust/store-groups.js';
 
 /** Loaded when a command runs, so that other commands do not pay for the trust code. */
 const trustApi = () => import('../api/trust.js');

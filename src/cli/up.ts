@@ -1,7 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { StoreSelection, UpResult } from '../index.js';
 import { UP_DEFAULT_TO } from '../proxy/address.js';
-import { STORE_GROUPS } from '../trust/store.js';
+import { STORE_GROUPS } from '../trust/store-groups.js';
 import { action, c, examples, line } from './output.js';
 import { collect } from './parse.js';
 import { renderProxyInfo, runUntilStopped } from './proxy.js';

@@ -6,13 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Anchor, AnchorKind } from './anchor.js';
 import { systemRunner, type CommandRunner } from './runner.js';
 
-/**
- * `--store` groups. `system`: the OS store (Linux distro bundle, macOS keychain, Windows store);
- * `nss`: Chromium/Chrome and Firefox databases on Linux; `java`: the JDK's cacerts;
- * `windows`: the Windows host's store seen from WSL.
- */
-export const STORE_GROUPS = ['system', 'nss', 'java', 'windows'] as const;
-export type StoreGroup = (typeof STORE_GROUPS)[number];
+import type { StoreGroup } from './store-groups.js';
+
+export { STORE_GROUPS, type StoreGroup } from './store-groups.js';
 
 /** Everything a store needs from the machine, injectable so tests can stand in for it. */
 export interface TrustContext {
