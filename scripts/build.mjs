@@ -34,6 +34,15 @@ const asn1Lite = {
     b.onLoad({ filter: /.*/, namespace: 'lite' }, () => ({ contents: `module.exports = Object.assign({}, ${ASN1_X509_PARTS.map((p) => `require('@peculiar/asn1-x509/build/cjs/${p}.js')`).join(', ')});`, loader: 'js', resolveDir: process.cwd() }));
   },
 };
+// commander requires child_process at load (~2 ms) for executable subcommands, which tlsdock has none
+// of; inside commander, `childProcess.spawn` (all it uses) loads it on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) => (/[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({ contents: "Object.defineProperty(exports, 'spawn', { enumerable: true, get: () => require('node:child_process').spawn });", loader: 'js' }));
+  },
+};
 function checkAsn1Lite() {
   const require = createRequire(import.meta.url);
   const lite = Object.assign({}, ...ASN1_X509_PARTS.map((p) => require(`@peculiar/asn1-x509/build/cjs/${p}.js`)));
@@ -47,7 +56,7 @@ function checkAsn1Lite() {
   }
 }
 checkAsn1Lite();
-await build({ ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart, asn1Lite] });
+await build({ ...cjs, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/tlsdock.cjs', plugins: [pkcs12Apart, asn1Lite, lazyChildProcess] });
 await build({ ...cjs, entryPoints: ['src/pki/pkcs12.ts'], outfile: 'dist/pkcs12.cjs' });
 // bin/tlsdock.cjs runs the bundle as a vm.Script, which has no dynamic-import hook: an import() left in
 // the bundle (of a Node built-in or an external package) would fail only when that code path runs.

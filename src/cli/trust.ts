@@ -1,5 +1,4 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { createInterface } from 'node:readline/promises';
 import type { FetchPreview, StoreReport, StoreSelection, TrustInstallOptions, TrustReport } from '../index.js';
 import { ENV_SHELLS, type EnvShell } from '../trust/env-shells.js';
 import { STORE_GROUPS } from '../trust/store-groups.js';
@@ -76,15 +75,6 @@ function renderPreview(p: FetchPreview): void {
     line(`    sha256   ${cert.fingerprintSha256}`);
   });
   if (p.anchor) line(`Would trust ${c.bold(p.anchor.subject)} ${p.anchor.kind === 'peer' ? '(as this one server)' : '(as a CA)'}: ${p.reason}`);
-}
-
-async function askYesNo(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 const CA_HELP = 'trust this certificate (PEM or DER) instead of tlsdock\'s CA, e.g. a container\'s cert copied out with docker cp';
@@ -170,7 +160,7 @@ export function trustCommand() {
         stores: stores(o.store),
         machine: o.machine,
         onPreview: o.json ? undefined : renderPreview,
-        confirm: interactive ? () => askYesNo('Trust it? [y/N] ') : undefined,
+        confirm: interactive ? async () => (await import('./ask.js')).askYesNo('Trust it? [y/N] ') : undefined,
       });
       if (o.json) {
         printJson(r);
