@@ -6,15 +6,14 @@ import {
 } from '@peculiar/asn1-x509';
 import { TlsdockError } from '../errors.js';
 import { extension, keyIdentifier, signCertificate } from './cert-sign.js';
-import { ParsedCertificate } from './parsed-certificate.js';
 import { describeConstraints, isPermitted, type NameConstraints } from './constraints.js';
 import { distinguishedName } from './dn.js';
 import { generatePrivateKey, privateKeyToPem, type KeyType } from './keys.js';
-import type { CertName } from './names.js';
-import { randomSerial } from './serial.js';
-import { pemToDer } from './material.js';
-
 import { DEFAULT_LEAF_DAYS } from './limits.js';
+import { pemToDer } from './material.js';
+import type { CertName } from './names.js';
+import { ParsedCertificate } from './parsed-certificate.js';
+import { randomSerial } from './serial.js';
 
 export { DEFAULT_LEAF_DAYS, MAX_LOCAL_LEAF_DAYS } from './limits.js';
 
