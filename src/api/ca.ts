@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TlsdockError } from '../errors.js';
 import { createRootCA } from '../pki/ca.js';
+import { signatureAlgorithm } from '../pki/cert-sign.js';
 import { addPermit, defaultConstraints, type NameConstraints } from '../pki/constraints.js';
 import { describeKey, type KeyType } from '../pki/keys.js';
 import { toPem } from '../pki/material.js';
@@ -124,6 +125,8 @@ export async function importCA(opts: ImportCAOptions): Promise<CASummary> {
   const certBytes = readInput(opts.certFile, 'the CA certificate');
   const keyBytes = readInput(opts.keyFile, 'the CA key');
   const ca = await caFromPem(certBytes, keyBytes, { cert: opts.certFile, key: opts.keyFile }, opts.password);
+  // Refuse now a CA that could never sign here, rather than at the first `issue`.
+  signatureAlgorithm(ca.key, `The CA key ${opts.keyFile}`);
   if (!opts.force && (await loadCA(home))) {
     throw new TlsdockError('exists', `A CA already exists in ${home}; importing would replace it.`, { fix: 'pass --force to replace it' });
   }

@@ -30,7 +30,7 @@ const OID = {
 } as const;
 
 /** How this CA key signs: ECDSA with SHA-384 for P-384, SHA-256 otherwise (what browsers expect of each). */
-export function signatureAlgorithm(key: KeyObject): { id: AlgorithmIdentifier; hash: 'sha256' | 'sha384' } {
+export function signatureAlgorithm(key: KeyObject, whose = "This CA's key"): { id: AlgorithmIdentifier; hash: 'sha256' | 'sha384' } {
   if (key.asymmetricKeyType === 'rsa') return { id: new AlgorithmIdentifier({ algorithm: OID.rsaSha256, parameters: null }), hash: 'sha256' };
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -38,7 +38,9 @@ export function signatureAlgorithm(key: KeyObject): { id: AlgorithmIdentifier; h
     if (curve === 'prime256v1') return { id: new AlgorithmIdentifier({ algorithm: OID.ecdsaSha256 }), hash: 'sha256' };
     if (curve === 'secp384r1') return { id: new AlgorithmIdentifier({ algorithm: OID.ecdsaSha384 }), hash: 'sha384' };
   }
-  throw new TlsdockError('bad-input', `A ${describeKey(key)} key cannot sign here; tlsdock signs with ECDSA P-256/P-384 or RSA.`);
+  throw new TlsdockError('bad-input', `${whose} is ${describeKey(key)}, which tlsdock does not sign with (it signs with ECDSA P-256/P-384 or RSA).`, {
+    fix: 'make a CA tlsdock can use: tlsdock ca init --force (then trust it: tlsdock trust install)',
+  });
 }
 
 /** An extension holding `value` (an asn1-x509 schema object), DER-encoded. */

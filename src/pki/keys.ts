@@ -48,7 +48,8 @@ export function describeKey(key: KeyObject): string {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa') return `RSA ${d?.modulusLength ?? '?'}`;
   if (key.asymmetricKeyType === 'ec') return `ECDSA ${({ prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' } as Record<string, string>)[d?.namedCurve ?? ''] ?? d?.namedCurve ?? '?'}`;
-  return (key.asymmetricKeyType ?? 'unknown').toUpperCase();
+  const names: Record<string, string> = { ed25519: 'Ed25519', ed448: 'Ed448', dsa: 'DSA', dh: 'DH', x25519: 'X25519', x448: 'X448', 'rsa-pss': 'RSA-PSS' };
+  return names[key.asymmetricKeyType ?? ''] ?? (key.asymmetricKeyType ?? 'unknown').toUpperCase();
 }
 
 export function privateKeyToPem(key: KeyObject): string {

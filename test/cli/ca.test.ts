@@ -122,3 +122,18 @@ test('ca import --from-mkcert takes over a real mkcert CAROOT', () => {
   assert.match(none.stderr, /No mkcert CA/);
   writeFileSync(join(s.dir, 'x'), '');
 });
+
+test('ca import refuses a CA whose key tlsdock cannot sign with (Ed25519, P-521), and writes nothing', () => {
+  for (const [label, keyArgs, shown] of [['ed25519', ['-newkey', 'ed25519'], 'Ed25519'], ['p521', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'], 'ECDSA P-521']] as const) {
+    const s = sandbox();
+    const cert = join(s.dir, `${label}.pem`);
+    const key = join(s.dir, `${label}-key.pem`);
+    const made = run('openssl', ['req', '-x509', ...keyArgs, '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${label} team CA`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    assert.equal(made.status, 0, made.stderr);
+    const r = runCli(['ca', 'import', '--cert', cert, '--key', key], { env: s.env });
+    assert.equal(r.status, 2, label);
+    assert.match(r.stderr, new RegExp(`^error: The CA key .*${label}-key\\.pem is ${shown}, which tlsdock does not sign with \\(it signs with ECDSA P-256/P-384 or RSA\\)\\.\\nfix: +make a CA tlsdock can use: tlsdock ca init --force`));
+    assert.equal(runCli(['ca', 'show'], { env: s.env }).status, 2, 'no CA was kept');
+  }
+});
