@@ -114,10 +114,11 @@ export function jupyterBaseArgs(port: number, rootDir: string): string[] {
 
 export interface HttpAnswer { status: number; body: string }
 
-/** GET over HTTPS trusting only `ca` (never rejectUnauthorized: false). */
-export function httpsGet(url: string, ca: string | Buffer, timeoutMs = 10_000): Promise<HttpAnswer> {
+type Requester = (url: string, opts: object, onResponse: (res: import('node:http').IncomingMessage) => void) => import('node:http').ClientRequest;
+
+function get(request: Requester, url: string, opts: object, timeoutMs: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ca, timeout: timeoutMs, agent: false }, (res) => {
+    const req = request(url, { ...opts, timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => { body += d.toString(); });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -128,17 +129,13 @@ export function httpsGet(url: string, ca: string | Buffer, timeoutMs = 10_000): 
   });
 }
 
+/** GET over HTTPS trusting only `ca` (never rejectUnauthorized: false). */
+export function httpsGet(url: string, ca: string | Buffer, timeoutMs = 10_000): Promise<HttpAnswer> {
+  return get(httpsRequest as Requester, url, { ca }, timeoutMs);
+}
+
 export function httpGet(url: string, timeoutMs = 10_000): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return get(httpRequest as Requester, url, {}, timeoutMs);
 }
 
 /** Poll until `fn` resolves without throwing (or the deadline passes, then rethrow its last error). */
