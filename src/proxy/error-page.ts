@@ -31,8 +31,11 @@ export function classifyBackendError(err: NodeJS.ErrnoException, backend: string
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|self.signed|SSL/i.test(err.message)) {
     return { kind: 'refused-tls', status: 502, code, message: `The TLS connection to ${backend} failed: ${err.message}.` };
   }
-  if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_')) {
+  if (code === 'HPE_INVALID_CONSTANT') {
     return { kind: 'error', status: 502, code, message: `${backend} did not answer with HTTP/1.1 (is it an HTTPS port? then use --to https://…).` };
+  }
+  if (code.startsWith('HPE_')) {
+    return { kind: 'error', status: 502, code, message: `${backend} sent an answer that cannot be passed on safely: ${err.message}.` };
   }
   return { kind: 'error', status: 502, code: code || undefined, message: `${backend} failed: ${err.message}.` };
 }

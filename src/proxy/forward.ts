@@ -1,9 +1,9 @@
 /**
  * HTTP forwarding: one request in, the same request to the backend, the answer streamed back.
  *
- * - Every method; bodies are piped both ways, so a slow side pauses the other (backpressure) and a
- *   multi-GB upload or download holds only a few stream buffers in memory.
- * - Keep-alive to the backend through the Backend's agent; a request that finds its reused idle
+ * - Every method; bodies stream both ways, so a slow side pauses the other (backpressure) and a
+ *   multi-GB upload or download holds only a few socket buffers in memory.
+ * - Keep-alive to the backend through the Backend's pool; a request that finds its reused idle
  *   connection just closed by the backend (the usual keep-alive race) is sent once more when that is
  *   safe: no body, idempotent method, nothing answered yet.
  * - A client that goes away aborts the backend request (the work stops upstream as well).
@@ -11,15 +11,20 @@
  *   (error-page.ts); if it fails half-way through a body the client connection is cut, so a
  *   truncated download can never look complete.
  *
- * The forwarding layer is Node's own http client with a keep-alive agent, chosen by measurement
- * against undici (see docs/proxy.md and bench/proxy.sh).
+ * The backend side is tlsdock's own HTTP/1.1 exchange (request head written here, response read by
+ * response-parser.ts, connections kept by backend-pool.ts) rather than Node's http client: measured
+ * side by side, Node's client cost about half the small-request throughput and a third of the large-body
+ * throughput (it copies each body chunk and builds several stream objects per request); see
+ * docs/proxy.md.
  */
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ProxyLog } from './access-log.js';
 import { classifyBackendError, sendFailure, type Failure } from './error-page.js';
 import type { EventSink } from './events.js';
 import { backendRequestHeaders, clientAddress, clientResponseHeaders } from './headers.js';
+import { BackendExchange } from './backend-exchange.js';
+import type { ResponseHead } from './response-parser.js';
 import type { Backend, RouteTable } from './routes.js';
 
 export interface ForwardTimeouts {
@@ -44,11 +49,6 @@ export interface ForwardContext {
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-class BackendTimeout extends Error {
-  override name = 'BackendTimeout';
-  code = 'ETIMEDOUT';
-}
-
 /** Backend failures are reported at most once per backend and kind every 10 s: a page that polls a dead Jupyter would flood the log. */
 function reporter(events: EventSink | undefined): (backend: Backend, f: Failure) => void {
   const last = new Map<string, number>();
@@ -64,14 +64,6 @@ function reporter(events: EventSink | undefined): (backend: Backend, f: Failure)
 
 export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res: ServerResponse) => void {
   const report = reporter(ctx.events);
-  const { idleMs, connectMs } = ctx.timeouts;
-
-  function onSocket(this: ClientRequest, socket: import('node:net').Socket): void {
-    if (!socket.connecting) return;
-    const timer = setTimeout(() => this.destroy(new BackendTimeout(`no connection within ${connectMs} ms`)), connectMs);
-    socket.once('connect', () => clearTimeout(timer));
-    socket.once('close', () => clearTimeout(timer));
-  }
 
   return function forward(req: IncomingMessage, res: ServerResponse): void {
     ctx.inFlight.count++;
@@ -81,12 +73,12 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
     const bytes0 = log ? req.socket.bytesWritten : 0;
     const backend = ctx.routes.lookup(req.headers.host);
     let failure: string | undefined;
-    let upstream: ClientRequest | undefined;
+    let exchange: BackendExchange | undefined;
 
     res.once('close', () => {
       ctx.inFlight.count--;
       // The client left before the answer was complete: stop the backend's work too.
-      if (!res.writableFinished && upstream && !upstream.destroyed) upstream.destroy();
+      if (!res.writableFinished) exchange?.abort();
       if (log) {
         log.request({
           time: Date.now() - (performance.now() - t0), client: clientAddress(req), method: req.method ?? '', host: req.headers.host ?? '',
@@ -104,39 +96,42 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
     }
 
     const headers = backendRequestHeaders(req);
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    const te = req.headers['transfer-encoding'];
+    const cl = req.headers['content-length'];
+    const hasBody = te !== undefined || (cl !== undefined && cl !== '0');
     const method = req.method ?? 'GET';
     let retried = false;
+    // Backpressure from the client: the exchange pauses the backend when a write returns false.
+    res.on('drain', () => exchange?.resume());
+
+    const onHead = (head: ResponseHead): void => {
+      const out = clientResponseHeaders(head.rawHeaders, head.connection, ctx.hsts);
+      if (ctx.draining()) out.push('Connection', 'close');
+      res.writeHead(head.status, head.statusMessage, out);
+    };
+
+    const onFail = (err: NodeJS.ErrnoException, info: { reused: boolean; started: boolean }): void => {
+      // The backend went away half-way through the answer: cut the client off rather than end cleanly.
+      if (info.started || res.headersSent || res.destroyed) { res.destroy(); return; }
+      if (!retried && !hasBody && info.reused && RETRYABLE.has(method) && STALE_CONNECTION.has(err.code ?? '')) {
+        retried = true;
+        send();
+        return;
+      }
+      const f = classifyBackendError(err, backend.origin);
+      failure = f.kind;
+      report(backend, f);
+      if (ctx.draining()) res.setHeader('connection', 'close');
+      sendFailure(req, res, f, backend.url);
+    };
 
     const send = (): void => {
-      const up = backend.request(method, req.url ?? '/', headers, idleMs);
-      upstream = up;
-      up.on('socket', onSocket);
-      up.on('timeout', () => up.destroy(new BackendTimeout(`no answer within ${idleMs} ms`)));
-      up.on('response', (upRes: IncomingMessage) => {
-        const out = clientResponseHeaders(upRes.rawHeaders, upRes.headers.connection, ctx.hsts);
-        if (ctx.draining()) out.push('Connection', 'close');
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
-        upRes.pipe(res);
-        upRes.on('error', () => res.destroy());
-        // The backend went away half-way through the body: cut the client off rather than end cleanly.
-        upRes.on('close', () => { if (!upRes.complete) res.destroy(); });
+      exchange = new BackendExchange(backend, { method, path: req.url ?? '/', headers, body: hasBody ? req : undefined, chunked: te !== undefined && cl === undefined }, ctx.timeouts, {
+        head: onHead,
+        body: (chunk) => res.write(chunk),
+        end: () => { res.end(); },
+        fail: onFail,
       });
-      up.on('error', (err: NodeJS.ErrnoException) => {
-        if (res.headersSent || res.destroyed) { res.destroy(); return; }
-        if (!retried && !hasBody && up.reusedSocket && RETRYABLE.has(method) && STALE_CONNECTION.has(err.code ?? '')) {
-          retried = true;
-          send();
-          return;
-        }
-        const f = classifyBackendError(err, backend.origin);
-        failure = f.kind;
-        report(backend, f);
-        if (ctx.draining()) res.setHeader('connection', 'close');
-        sendFailure(req, res, f, backend.url);
-      });
-      if (hasBody) req.pipe(up);
-      else up.end();
     };
     send();
   };

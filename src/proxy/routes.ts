@@ -3,9 +3,10 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isIPv6 } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { connect as tcpConnect, isIPv6, type Socket } from 'node:net';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import { TlsdockError } from '../errors.js';
+import { BackendPool } from './backend-pool.js';
 
 export interface BackendOptions {
   /** Extra CA certificates (PEM) to trust for https:// backends: the local CA, so a tlsdock-issued backend works. */
@@ -25,9 +26,11 @@ export class Backend {
   readonly hostname: string;
   readonly port: number;
   readonly secure: boolean;
-  readonly agent: http.Agent;
+  readonly pool: BackendPool;
   /** Largest response head accepted from the backend (Set-Cookie lines can be long). */
   readonly maxHeaderBytes: number;
+  /** For https:// backends: the CAs to trust and the name to check. */
+  private readonly tls: { ca: string[]; servername: string | undefined } | undefined;
 
   constructor(url: URL, opts: BackendOptions = {}) {
     this.maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
@@ -36,30 +39,29 @@ export class Backend {
     this.hostname = url.hostname.replace(/^\[|\]$/g, '');
     this.secure = url.protocol === 'https:';
     this.port = Number(url.port) || (this.secure ? 443 : 80);
-    // LIFO hands out the most recently used connection: the warm one, and the idle ones time out on
-    // their own instead of all being kept barely alive.
-    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: opts.maxFreeSockets ?? 64, scheduling: 'lifo' as const };
-    this.agent = this.secure
-      ? new https.Agent({ ...agentOpts, ca: [...rootCertificates, ...(opts.extraCAs ?? [])], servername: isIPv6(this.hostname) || /^[\d.]+$/.test(this.hostname) ? undefined : this.hostname })
-      : new http.Agent(agentOpts);
+    const isIp = isIPv6(this.hostname) || /^[\d.]+$/.test(this.hostname);
+    this.tls = this.secure ? { ca: [...rootCertificates, ...(opts.extraCAs ?? [])], servername: isIp ? undefined : this.hostname } : undefined;
+    this.pool = new BackendPool(() => this.connect(), { maxSockets: opts.maxSockets ?? 256, maxIdle: opts.maxFreeSockets ?? 64, idleTimeoutMs: 60_000 });
   }
 
-  /** Start a request to this backend (headers as a raw [name, value, …] list, Host included). */
-  request(method: string, path: string, headers: string[], timeoutMs: number): http.ClientRequest {
-    // highWaterMark (Node ≥ 20.? has it, @types/node 20 not yet): 64 KiB buffers for large bodies, as on the client side.
-    const opts: http.RequestOptions & { highWaterMark: number } = { host: this.hostname, port: this.port, method, path, headers: headers as unknown as http.OutgoingHttpHeaders, agent: this.agent, setHost: false, timeout: timeoutMs, maxHeaderSize: this.maxHeaderBytes, highWaterMark: 64 * 1024 };
-    return this.secure ? https.request(opts) : http.request(opts);
+  /** A new connection (TLS for https://), ready to be written to (writes wait for the handshake). */
+  connect(): Socket {
+    const socket = this.tls
+      ? tlsConnect({ host: this.hostname, port: this.port, ca: this.tls.ca, servername: this.tls.servername, ALPNProtocols: ['http/1.1'] })
+      : tcpConnect({ host: this.hostname, port: this.port });
+    socket.setNoDelay(true);
+    return socket;
   }
 
   /** A one-off connection for an upgrade (a WebSocket never goes back to the pool). */
   upgradeRequest(method: string, path: string, headers: string[], timeoutMs: number): http.ClientRequest {
     const opts: http.RequestOptions = { host: this.hostname, port: this.port, method, path, headers: headers as unknown as http.OutgoingHttpHeaders, agent: false, setHost: false, timeout: timeoutMs };
-    if (this.secure) return https.request({ ...opts, ca: (this.agent as https.Agent).options.ca, servername: (this.agent as https.Agent).options.servername });
+    if (this.tls) return https.request({ ...opts, ca: this.tls.ca, servername: this.tls.servername });
     return http.request(opts);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.pool.close();
   }
 }
 

@@ -1,0 +1,196 @@
+/**
+ * One request and its response on a backend connection: the request head and body out, the
+ * response read with response-parser.ts, the connection back to the pool when both ended cleanly.
+ *
+ * The exchange does not know about the client: forward.ts gives it handlers (write the head, write
+ * a body chunk, end, fail) and calls resume() when the client can take more.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { ResponseParser, type ResponseHead } from './response-parser.js';
+import type { Backend } from './routes.js';
+
+export interface ExchangeHandlers {
+  /** The final response head (interim 1xx answers are skipped). */
+  head(head: ResponseHead): void;
+  /** A body chunk; return false to pause the backend until resume(). */
+  body(chunk: Buffer): boolean;
+  end(): void;
+  /** The exchange failed; `started` says whether the response head had already arrived. The connection is gone. */
+  fail(err: NodeJS.ErrnoException, info: { reused: boolean; started: boolean }): void;
+}
+
+export interface ExchangeRequest {
+  method: string;
+  path: string;
+  /** Raw [name, value, …], Host included. */
+  headers: string[];
+  /** The client's request when it has a body to stream; chunked when its length is unknown. */
+  body?: IncomingMessage;
+  chunked?: boolean;
+}
+
+export class BackendTimeout extends Error {
+  override name = 'BackendTimeout';
+  code = 'ETIMEDOUT';
+}
+
+/** Control characters that would let a value end the head line (Node's parser already refuses them in client input; this guards our own values too). */
+const LINE_BREAK = /[\r\n\0]/;
+
+export function requestHead(req: ExchangeRequest): string {
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  const h = req.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    if (LINE_BREAK.test(h[i]!) || LINE_BREAK.test(h[i + 1]!)) throw Object.assign(new Error(`invalid header ${JSON.stringify(h[i])}`), { code: 'ERR_INVALID_CHAR' });
+    head += `${h[i]}: ${h[i + 1]}\r\n`;
+  }
+  return head + '\r\n';
+}
+
+export class BackendExchange {
+  private socket: Socket | undefined;
+  private reused = false;
+  private finished = false;
+  private requestSent = false;
+  private responseDone = false;
+  private readonly parser: ResponseParser;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly req: ExchangeRequest,
+    private readonly timeouts: { idleMs: number; connectMs: number },
+    private readonly on: ExchangeHandlers,
+  ) {
+    this.parser = new ResponseParser({
+      head: (head) => on.head(head),
+      body: (chunk) => { if (!on.body(chunk)) this.socket?.pause(); },
+      end: () => { this.responseDone = true; on.end(); },
+    }, backend.maxHeaderBytes);
+    this.parser.expect(req.method);
+    backend.pool.acquire((socket, reused) => this.start(socket, reused));
+  }
+
+  /** The client drained: read from the backend again. */
+  resume(): void {
+    if (!this.finished) this.socket?.resume();
+  }
+
+  /** The client went away: drop the backend connection (its work stops too). */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detach();
+    this.socket?.destroy();
+  }
+
+  private start(socket: Socket, reused: boolean): void {
+    if (this.finished) { this.backend.pool.release(socket); return; }
+    this.socket = socket;
+    this.reused = reused;
+    if (socket.connecting) {
+      const timer = setTimeout(() => this.fail(new BackendTimeout(`no connection within ${this.timeouts.connectMs} ms`)), this.timeouts.connectMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    }
+    socket.setTimeout(this.timeouts.idleMs);
+    socket.on('data', this.onData).on('error', this.onError).on('close', this.onClose).on('timeout', this.onTimeout);
+    socket.resume();
+    let head: string;
+    try {
+      head = requestHead(this.req);
+    } catch (err) {
+      this.fail(err as NodeJS.ErrnoException);
+      return;
+    }
+    const body = this.req.body;
+    if (!body) {
+      socket.write(head);
+      this.requestSent = true;
+      return;
+    }
+    socket.write(head);
+    this.streamBody(socket, body, this.req.chunked === true);
+  }
+
+  /** The request body, with chunked framing when the client's had no length; pauses the client while the backend is slow. */
+  private streamBody(socket: Socket, body: IncomingMessage, chunked: boolean): void {
+    const onDrain = (): void => { body.resume(); };
+    const onChunk = (chunk: Buffer): void => {
+      if (this.finished || chunk.length === 0) return; // an empty chunk would end a chunked body early
+      let ok: boolean;
+      if (chunked) {
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`);
+        socket.write(chunk);
+        ok = socket.write('\r\n');
+        socket.uncork();
+      } else {
+        ok = socket.write(chunk);
+      }
+      if (!ok) { body.pause(); socket.once('drain', onDrain); }
+    };
+    body.on('data', onChunk);
+    body.once('end', () => {
+      body.off('data', onChunk);
+      if (this.finished) return;
+      if (chunked) socket.write('0\r\n\r\n');
+      this.requestSent = true;
+      if (this.responseDone) this.recycle();
+    });
+  }
+
+  private readonly onData = (data: Buffer): void => {
+    try {
+      this.parser.execute(data);
+    } catch (err) {
+      this.fail(err as NodeJS.ErrnoException);
+      return;
+    }
+    // Only here, after the parser has seen every byte of this read: bytes past the end of the answer
+    // would have thrown, and a connection that sent them must not go back to the pool.
+    // The connection goes back only once the request went out whole too (an early answer, such as a 413, can come before).
+    if (this.responseDone && this.requestSent) this.recycle();
+  };
+
+  private readonly onClose = (): void => {
+    if (this.finished) return;
+    try {
+      this.parser.finish(); // a body that runs until close ends here
+      if (this.responseDone) { this.finished = true; this.detach(); return; }
+      this.fail(Object.assign(new Error('the backend closed the connection'), { code: 'ECONNRESET' }));
+    } catch (err) {
+      this.fail(err as NodeJS.ErrnoException);
+    }
+  };
+
+  private readonly onError = (err: Error): void => { this.fail(err as NodeJS.ErrnoException); };
+  private readonly onTimeout = (): void => { this.fail(new BackendTimeout(`no answer within ${this.timeouts.idleMs} ms`)); };
+
+  private recycle(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const socket = this.socket!;
+    this.detach();
+    if (this.parser.keepAlive) this.backend.pool.release(socket);
+    else socket.destroy();
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detach();
+    this.socket?.destroy();
+    this.req.body?.resume(); // discard what the client still sends
+    // After a complete answer (extra bytes, or a reset while the request body was still going out) the
+    // client has what it asked for; only the connection is lost.
+    if (!this.responseDone) this.on.fail(err, { reused: this.reused, started: this.parser.started });
+  }
+
+  private detach(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    socket.off('data', this.onData).off('error', this.onError).off('close', this.onClose).off('timeout', this.onTimeout);
+    socket.setTimeout(0);
+  }
+}
