@@ -105,7 +105,7 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
     res.on('drain', () => exchange?.resume());
 
     const onHead = (head: ResponseHead): void => {
-      const out = clientResponseHeaders(head.rawHeaders, head.connection, ctx.hsts);
+      const out = clientResponseHeaders(head.rawHeaders, head.connection, ctx.hsts, head.framing === 'chunked' || head.framing === 'close');
       if (ctx.draining()) out.push('Connection', 'close');
       res.writeHead(head.status, head.statusMessage, out);
     };

@@ -67,15 +67,19 @@ export function backendRequestHeaders(req: IncomingMessage, upgrade = false): st
 
 export const HSTS_VALUE = 'max-age=31536000';
 
-/** Raw [name, value, …] headers for the client: the backend's, minus hop-by-hop, plus HSTS when asked. */
-export function clientResponseHeaders(rawHeaders: string[], connection: string | string[] | undefined, hsts: boolean): string[] {
+/**
+ * Raw [name, value, …] headers for the client: the backend's, minus hop-by-hop, plus HSTS when asked.
+ * `dropLength`: the body was not delimited by its Content-Length (chunked, which overrides one that came
+ * along, or until close), so a Content-Length must not reach the client, who would frame by it.
+ */
+export function clientResponseHeaders(rawHeaders: string[], connection: string | string[] | undefined, hsts: boolean, dropLength = false): string[] {
   const extra = connectionTokens(connection);
   const out: string[] = [];
   let sawHsts = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || extra?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || extra?.has(lower) || (dropLength && lower === 'content-length')) continue;
     if (lower === 'strict-transport-security') sawHsts = true;
     out.push(name, rawHeaders[i + 1]!);
   }

@@ -24,6 +24,8 @@ export interface ResponseHead {
   connection: string;
   /** Whether the connection can carry another request after this response. */
   keepAlive: boolean;
+  /** How the body is delimited: its Content-Length, chunks, the connection's end, or no body at all. */
+  framing: 'length' | 'chunked' | 'close' | 'none';
 }
 
 export interface ResponseHandlers {
@@ -185,7 +187,7 @@ export class ResponseParser {
     if (!this.head) {
       const m = STATUS_LINE.exec(text);
       if (!m) throw new ResponseParseError('HPE_INVALID_CONSTANT', 'the backend did not answer with an HTTP/1.x status line');
-      this.head = { status: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders: [], connection: '', keepAlive: m[1] === '1' };
+      this.head = { status: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders: [], connection: '', keepAlive: m[1] === '1', framing: 'none' };
       return;
     }
     if (text !== '') {
@@ -241,12 +243,15 @@ export class ResponseParser {
       // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); a connection that carried both is not reused.
       if (length !== undefined || !chunked) head.keepAlive = false;
       next = chunked ? State.Chunked : State.UntilClose;
+      head.framing = chunked ? 'chunked' : 'close';
     } else if (length !== undefined) {
       this.remaining = length;
       next = length === 0 ? State.Done : State.Sized;
+      head.framing = 'length';
     } else {
       head.keepAlive = false;
       next = State.UntilClose;
+      head.framing = 'close';
     }
     this.state = next;
     this.delivered = true;

@@ -91,6 +91,17 @@ describe('answers a browser would accept from a direct connection', () => {
     });
   });
 
+  test('Transfer-Encoding with a Content-Length: the chunks count, and the length does not reach the client', async () => {
+    const b = await scripted((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'));
+    await through(b, async (p) => {
+      const r = await httpsRequest(p.url('/'), { ca: ca.certPem });
+      assert.equal(r.body.toString(), 'ok');
+      assert.equal(r.headers['content-length'], undefined);
+      assert.equal((await httpsRequest(p.url('/'), { ca: ca.certPem })).body.toString(), 'ok');
+      assert.equal(b.connections, 2, 'a connection that carried both is not reused');
+    });
+  });
+
   test('Connection: close from the backend: the next request opens a new connection', async () => {
     const b = await scripted((s) => s.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'));
     await through(b, async (p) => {
