@@ -103,14 +103,9 @@ export class BackendExchange {
       this.fail(err as NodeJS.ErrnoException);
       return;
     }
-    const body = this.req.body;
-    if (!body) {
-      socket.write(head);
-      this.requestSent = true;
-      return;
-    }
     socket.write(head);
-    this.streamBody(socket, body, this.req.chunked === true);
+    if (this.req.body) this.streamBody(socket, this.req.body, this.req.chunked === true);
+    else this.requestSent = true;
   }
 
   /** The request body, with chunked framing when the client's had no length; pauses the client while the backend is slow. */

@@ -53,6 +53,7 @@ export class BackendPool {
     if (next) { next(socket, true); return; }
     if (this.idle.length >= this.opts.maxIdle) { socket.destroy(); return; }
     this.watch(socket);
+    socket.resume(); // paused by the last exchange's backpressure, it would not notice the backend closing
     this.idle.push(socket);
   }
 
