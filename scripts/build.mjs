@@ -66,6 +66,10 @@ if (leftover) throw new Error(`scripts/build.mjs: dist/tlsdock.cjs keeps ${lefto
 // into them made V8 collect garbage every ~100 ms during large transfers (docs/proxy.md, Processes).
 await build({ ...cjs, entryPoints: ['src/proxy/worker-main.ts'], outfile: 'dist/proxy-worker.cjs', external: ['pkijs', 'node-forge', 'asn1js'] });
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.mjs', packages: 'external' });
+// Declarations for library users (package.json exports.types), from src/index.ts and what it imports:
+// the CLI is left out (its commander types take tsc minutes to serialise, and it is not library API).
+rmSync('dist/types', { recursive: true, force: true });
+execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/package.json').replace(/package\.json$/, 'bin/tsc'), '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
 
 // Warm the code cache along the hottest path (issue), so the first real run is already fast.
 const home = mkdtempSync(join(tmpdir(), 'tlsdock-build-'));
