@@ -93,9 +93,9 @@ describe('backend pool', () => {
     const got: { second?: Socket; third?: { socket: Socket; reused: boolean } } = {};
     p.acquire((socket) => { got.second = socket; });
     await tick();
-    assert.ok(got.second === undefined, 'waits while the only connection is in use');
+    assert.equal(got.second === undefined, true, 'waits while the only connection is in use');
     p.release(a.socket);
-    assert.equal(got.second, a.socket);
+    assert.equal(got.second === a.socket, true, 'the released connection goes to the waiting lease');
     p.acquire((socket, reused) => { got.third = { socket, reused }; });
     got.second!.destroy();
     await tick();
