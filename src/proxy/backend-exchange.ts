@@ -54,6 +54,8 @@ export class BackendExchange {
   private finished = false;
   private requestSent = false;
   private responseDone = false;
+  /** Set while a request body streams: stops listening to it (and discards the rest). */
+  private stopBody: (() => void) | undefined;
   private readonly parser: ResponseParser;
 
   constructor(
@@ -79,9 +81,15 @@ export class BackendExchange {
   /** The client went away: drop the backend connection (its work stops too). */
   abort(): void {
     if (this.finished) return;
+    this.stop();
+    this.socket?.destroy();
+  }
+
+  /** The exchange is over: no more listening to the backend socket, nor to a request body still arriving. */
+  private stop(): void {
     this.finished = true;
     this.detach();
-    this.socket?.destroy();
+    this.stopBody?.();
   }
 
   private start(socket: Socket, reused: boolean): void {
@@ -108,11 +116,16 @@ export class BackendExchange {
     else this.requestSent = true;
   }
 
-  /** The request body, with chunked framing when the client's had no length; pauses the client while the backend is slow. */
+  /**
+   * The request body, with chunked framing when the client's had no length; pauses the client while the
+   * backend is slow. A client that goes away mid-body ends the exchange (the backend connection, holding a
+   * half-sent request, is closed).
+   */
   private streamBody(socket: Socket, body: IncomingMessage, chunked: boolean): void {
+    let ended = false;
     const onDrain = (): void => { body.resume(); };
     const onChunk = (chunk: Buffer): void => {
-      if (this.finished || chunk.length === 0) return; // an empty chunk would end a chunked body early
+      if (chunk.length === 0) return; // an empty chunk would end a chunked body early
       let ok: boolean;
       if (chunked) {
         socket.cork();
@@ -125,14 +138,26 @@ export class BackendExchange {
       }
       if (!ok) { body.pause(); socket.once('drain', onDrain); }
     };
-    body.on('data', onChunk);
-    body.once('end', () => {
-      body.off('data', onChunk);
-      if (this.finished) return;
+    const onEnd = (): void => {
+      ended = true;
+      this.stopBody?.();
       if (chunked) socket.write('0\r\n\r\n');
       this.requestSent = true;
       if (this.responseDone) this.recycle();
-    });
+    };
+    // The client's connection, not the request: once the answer is complete Node no longer ends or closes
+    // a request whose connection drops.
+    const client = body.socket;
+    const onGone = (): void => { if (!ended) this.abort(); };
+    this.stopBody = (): void => {
+      this.stopBody = undefined;
+      body.off('data', onChunk).off('end', onEnd);
+      client.off('close', onGone);
+      socket.off('drain', onDrain);
+      if (!ended) body.resume(); // discard the rest of what the client sends
+    };
+    body.on('data', onChunk).once('end', onEnd);
+    client.once('close', onGone);
   }
 
   private readonly onData = (data: Buffer): void => {
@@ -152,7 +177,7 @@ export class BackendExchange {
     if (this.finished) return;
     try {
       this.parser.finish(); // a body that runs until close ends here
-      if (this.responseDone) { this.finished = true; this.detach(); return; }
+      if (this.responseDone) { this.stop(); return; }
       this.fail(Object.assign(new Error('the backend closed the connection'), { code: 'ECONNRESET' }));
     } catch (err) {
       this.fail(err as NodeJS.ErrnoException);
@@ -164,19 +189,16 @@ export class BackendExchange {
 
   private recycle(): void {
     if (this.finished) return;
-    this.finished = true;
     const socket = this.socket!;
-    this.detach();
+    this.stop();
     if (this.parser.keepAlive) this.backend.pool.release(socket);
     else socket.destroy();
   }
 
   private fail(err: NodeJS.ErrnoException): void {
     if (this.finished) return;
-    this.finished = true;
-    this.detach();
+    this.stop();
     this.socket?.destroy();
-    this.req.body?.resume(); // discard what the client still sends
     // After a complete answer (extra bytes, or a reset while the request body was still going out) the
     // client has what it asked for; only the connection is lost.
     if (!this.responseDone) this.on.fail(err, { reused: this.reused, started: this.parser.started });

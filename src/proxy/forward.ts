@@ -96,6 +96,8 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
     }
 
     const headers = backendRequestHeaders(req);
+    // HTTP/1.0 clients may send no Host; the request goes out as HTTP/1.1, which requires one (RFC 9112 §3.2).
+    if (req.headers.host === undefined) headers.unshift('Host', backend.url.host);
     const te = req.headers['transfer-encoding'];
     const cl = req.headers['content-length'];
     const hasBody = te !== undefined || (cl !== undefined && cl !== '0');
@@ -105,7 +107,10 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
     res.on('drain', () => exchange?.resume());
 
     const onHead = (head: ResponseHead): void => {
-      const out = clientResponseHeaders(head.rawHeaders, head.connection, ctx.hsts, head.framing === 'chunked' || head.framing === 'close');
+      // Content-Length is written once, as parsed: repeats the parser accepted (`2, 2`) would make
+      // clients refuse the answer, and one that came with chunking would make them frame by it.
+      const out = clientResponseHeaders(head.rawHeaders, head.connection, ctx.hsts, true);
+      if (head.contentLength !== undefined && (head.framing === 'length' || head.framing === 'none')) out.push('Content-Length', String(head.contentLength));
       if (ctx.draining()) out.push('Connection', 'close');
       res.writeHead(head.status, head.statusMessage, out);
     };

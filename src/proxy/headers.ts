@@ -60,7 +60,9 @@ export function backendRequestHeaders(req: IncomingMessage, upgrade = false): st
   out.push('X-Forwarded-Port', String(req.socket.localPort ?? ''));
   // A body of unknown length arrived chunked; say so again explicitly, because Node's client does not
   // chunk by default for every method (DELETE, OPTIONS) and would send the body with no framing.
-  if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] === undefined) out.push('Transfer-Encoding', 'chunked');
+  // Other codings the client applied (`gzip, chunked`) stay named: the proxy re-chunks, the data inside is still gzip.
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && req.headers['content-length'] === undefined) out.push('Transfer-Encoding', /(^|,)\s*chunked\s*$/i.test(te) ? te : 'chunked');
   if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', String(req.headers.upgrade ?? 'websocket'));
   return out;
 }

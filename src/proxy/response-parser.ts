@@ -26,6 +26,8 @@ export interface ResponseHead {
   keepAlive: boolean;
   /** How the body is delimited: its Content-Length, chunks, the connection's end, or no body at all. */
   framing: 'length' | 'chunked' | 'close' | 'none';
+  /** The one Content-Length value (repeats and `5, 5` lists folded into it), when there was one. */
+  contentLength: number | undefined;
 }
 
 export interface ResponseHandlers {
@@ -61,6 +63,7 @@ export class ResponseParser {
   private head: ResponseHead | undefined;
   /** The final head went to the handler (not just a status line read). */
   private delivered = false;
+  private http10 = false;
 
   constructor(private readonly on: ResponseHandlers, private readonly maxHeadBytes = 64 * 1024) {}
 
@@ -187,7 +190,8 @@ export class ResponseParser {
     if (!this.head) {
       const m = STATUS_LINE.exec(text);
       if (!m) throw new ResponseParseError('HPE_INVALID_CONSTANT', 'the backend did not answer with an HTTP/1.x status line');
-      this.head = { status: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders: [], connection: '', keepAlive: m[1] === '1', framing: 'none' };
+      this.http10 = m[1] === '0';
+      this.head = { status: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders: [], connection: '', keepAlive: m[1] === '1', framing: 'none', contentLength: undefined };
       return;
     }
     if (text !== '') {
@@ -225,6 +229,7 @@ export class ResponseParser {
       }
     }
     head.connection = connection.join(', ');
+    head.contentLength = length;
     const tokens = head.connection.split(',').map((s) => s.trim());
     if (tokens.includes('close')) head.keepAlive = false;
     else if (tokens.includes('keep-alive')) head.keepAlive = true;
@@ -234,14 +239,16 @@ export class ResponseParser {
       // 100 Continue, 102, 103 Early Hints: interim answers, the real one follows (101 is for upgrades, handled elsewhere).
       if (status === 101) throw new ResponseParseError('HPE_UNEXPECTED_UPGRADE', 'the backend switched protocols on a request that did not ask to');
       this.head = undefined;
+      this.headBytes = 0; // the final head gets the whole limit
       return;
     }
     let next: State;
     if (this.method === 'HEAD' || status === 204 || status === 304) {
       next = State.Done;
     } else if (transferEncoding) {
-      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); a connection that carried both is not reused.
-      if (length !== undefined || !chunked) head.keepAlive = false;
+      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); a connection that carried both, or
+      // Transfer-Encoding in an HTTP/1.0 answer (§6.1: faulty framing), is not reused.
+      if (length !== undefined || !chunked || this.http10) head.keepAlive = false;
       next = chunked ? State.Chunked : State.UntilClose;
       head.framing = chunked ? 'chunked' : 'close';
     } else if (length !== undefined) {

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as https from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
 import { httpsRequest, startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -189,6 +189,88 @@ describe('keep-alive', () => {
       assert.match(b.requests[0]!, /\r\nTransfer-Encoding: chunked(\r\n|$)/);
       assert.match(b.requests[0]!, /\r\nX-Forwarded-Proto: https(\r\n|$)/);
       assert.equal(b.requests[1], '6\r\nhello \r\n5\r\nworld\r\n0');
+    });
+  });
+});
+
+/** A raw TLS client to the proxy (to send what Node's client will not, and to see the exact bytes back). */
+function rawClient(p: TestProxy): Promise<{ socket: TLSSocket; text: () => string }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = tlsConnect({ host: '127.0.0.1', port: p.port, ca: ca.certPem, servername: 'localhost' }, () => resolve({ socket, text: () => text }));
+    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    socket.on('error', reject);
+  });
+}
+
+const until = async (what: string, cond: () => boolean, ms = 5000): Promise<void> => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) assert.fail(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('requests the backend answers before their body is in', () => {
+  test('an early 413 and close while the upload is held back: the client gets the 413 and its upload is drained, not frozen', async () => {
+    const b = await scripted((s) => {
+      s.pause(); // let the proxy's writes back up, so the client is paused when the answer comes
+      setTimeout(() => { s.write('HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'); s.end(); s.resume(); }, 100);
+    });
+    await through(b, async (p) => {
+      const c = await rawClient(p);
+      const total = 32 * 1024 * 1024;
+      c.socket.write(`POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${total}\r\n\r\n`);
+      let sent = 0;
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      const pump = (): void => { while (sent < total) { sent += chunk.length; if (!c.socket.write(chunk)) { c.socket.once('drain', pump); return; } } };
+      pump();
+      await until('the 413', () => c.text().startsWith('HTTP/1.1 413'));
+      await until('the whole upload accepted by the proxy', () => sent >= total && c.socket.writableLength === 0, 10_000);
+      c.socket.destroy();
+    });
+  });
+
+  test('a client that leaves mid-upload after a complete answer: the backend connection is closed at once, not held', async () => {
+    let closedAt = 0;
+    const b = await scripted((s) => {
+      s.on('close', () => { closedAt = Date.now(); });
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    const proxy = await startTestProxy(ca, b.url, { timeouts: { idleMs: 20_000 } });
+    try {
+      const c = await rawClient(proxy);
+      c.socket.write('PUT /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\npartial');
+      await until('the answer', () => c.text().endsWith('ok'));
+      const left = Date.now();
+      c.socket.destroy();
+      await until('the backend connection closed', () => closedAt > 0, 3000);
+      assert.ok(closedAt - left < 2000);
+    } finally {
+      await proxy.close();
+      await b.close();
+    }
+  });
+});
+
+describe('framing the client can rely on', () => {
+  test('an HTTP/1.0 request without Host reaches the backend with one (HTTP/1.1 requires it)', async () => {
+    const b = await scripted((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    await through(b, async (p) => {
+      const c = await rawClient(p);
+      c.socket.write('GET /old HTTP/1.0\r\n\r\n');
+      await until('the answer', () => c.text().endsWith('ok'));
+      c.socket.destroy();
+      assert.match(b.requests[0]!, new RegExp(`^GET /old HTTP/1\\.1\\r\\nHost: ${b.url.slice('http://'.length).replace(/\./g, '\\.')}\\r\\n`));
+    });
+  });
+
+  test('repeated equal Content-Length values reach the client as one', async () => {
+    const b = await scripted((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok'));
+    await through(b, async (p) => {
+      const r = await httpsRequest(p.url('/'), { ca: ca.certPem });
+      assert.equal(r.body.toString(), 'ok');
+      assert.equal(r.headers['content-length'], '2');
     });
   });
 });
