@@ -54,6 +54,8 @@ export class BackendExchange {
   private finished = false;
   private requestSent = false;
   private responseDone = false;
+  /** Set while waiting for a pooled connection: leaves the queue (and stops the wait's timer). */
+  private withdraw: (() => void) | undefined;
   /** Set while a request body streams: stops listening to it (and discards the rest). */
   private stopBody: (() => void) | undefined;
   private readonly parser: ResponseParser;
@@ -70,7 +72,13 @@ export class BackendExchange {
       end: () => { this.responseDone = true; on.end(); },
     }, backend.maxHeaderBytes);
     this.parser.expect(req.method);
-    backend.pool.acquire((socket, reused) => this.start(socket, reused));
+    this.withdraw = backend.pool.acquire((socket, reused) => this.start(socket, reused));
+    if (!this.socket && !this.finished) {
+      // Every connection to this backend is busy: waiting counts against the idle timeout too (504).
+      const timer = setTimeout(() => this.fail(new BackendTimeout(`no free connection to the backend within ${timeouts.idleMs} ms`)), timeouts.idleMs);
+      const leased = this.withdraw;
+      this.withdraw = () => { clearTimeout(timer); leased(); };
+    }
   }
 
   /** The client drained: read from the backend again. */
@@ -88,12 +96,15 @@ export class BackendExchange {
   /** The exchange is over: no more listening to the backend socket, nor to a request body still arriving. */
   private stop(): void {
     this.finished = true;
+    this.withdraw?.();
     this.detach();
     this.stopBody?.();
   }
 
   private start(socket: Socket, reused: boolean): void {
     if (this.finished) { this.backend.pool.release(socket); return; }
+    this.withdraw?.();
+    this.withdraw = undefined;
     this.socket = socket;
     this.reused = reused;
     if (socket.connecting) {

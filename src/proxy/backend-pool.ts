@@ -33,8 +33,11 @@ export class BackendPool {
     return this.open;
   }
 
-  /** Hand a connection to `lease`, now or when one is free: a reused idle one, else a new one. */
-  acquire(lease: Lease): void {
+  /**
+   * Hand a connection to `lease`, now or when one is free: a reused idle one, else a new one. Returns
+   * a function that withdraws a lease still waiting (its client left, or it waited too long).
+   */
+  acquire(lease: Lease): () => void {
     const socket = this.idle.pop();
     if (socket) {
       this.unwatch(socket);
@@ -43,7 +46,17 @@ export class BackendPool {
       lease(this.fresh(), false);
     } else {
       this.waiting.push(lease);
+      return () => {
+        const i = this.waiting.indexOf(lease);
+        if (i >= 0) this.waiting.splice(i, 1);
+      };
     }
+    return () => {};
+  }
+
+  /** Requests waiting for a connection (all maxSockets in use). */
+  get queued(): number {
+    return this.waiting.length;
   }
 
   /** A connection whose exchange finished cleanly and may carry another request. */

@@ -173,6 +173,32 @@ describe('keep-alive', () => {
     }, routes);
   });
 
+  test('all connections busy: a request waits its turn, up to the idle timeout (504), and a client that leaves stops waiting', async () => {
+    const b = await scripted(() => {}); // never answers: the one connection stays busy
+    const backend = new Backend(new URL(b.url), { maxSockets: 1 });
+    const proxy = await startTestProxy(ca, b.url, { routes: new RouteTable(backend), timeouts: { idleMs: 400 } });
+    try {
+      const first = httpsRequest(proxy.url('/busy'), { ca: ca.certPem, headers: { accept: 'application/json' } });
+      await until('the first request at the backend', () => b.requests.length === 1);
+      const second = await httpsRequest(proxy.url('/waits'), { ca: ca.certPem, headers: { accept: 'application/json' } });
+      assert.equal(second.status, 504);
+      assert.match(second.body.toString(), /did not answer in time/);
+      assert.equal((await first).status, 504);
+      const blocker = httpsRequest(proxy.url('/busy-again'), { ca: ca.certPem }).catch(() => undefined);
+      await until('the blocker at the backend', () => b.requests.length === 2);
+      const leaving = https.request(proxy.url('/leaves'), { ca: ca.certPem, agent: false });
+      leaving.on('error', () => {});
+      leaving.end();
+      await until('a request queued', () => backend.pool.queued === 1);
+      leaving.destroy();
+      await until('the queue emptied by the client leaving', () => backend.pool.queued === 0, 300);
+      await blocker;
+    } finally {
+      await proxy.close();
+      await b.close();
+    }
+  });
+
   test('an upload of unknown length goes out chunked, and the request head carries our headers', async () => {
     // The scripted backend splits its input at blank lines: the request head, then the whole chunked
     // body (its last chunk, `0`, ends with one), which is when it answers.

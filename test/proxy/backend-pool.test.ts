@@ -103,4 +103,18 @@ describe('backend pool', () => {
     got.third!.socket.destroy();
     p.close();
   });
+
+  test('a waiting lease can be withdrawn (its client left): it is not served later', async () => {
+    const p = pool({ maxSockets: 1 });
+    const a = await lease(p);
+    let served = false;
+    const withdraw = p.acquire(() => { served = true; });
+    assert.equal(p.queued, 1);
+    withdraw();
+    assert.equal(p.queued, 0);
+    p.release(a.socket);
+    await tick();
+    assert.equal(served, false);
+    p.close();
+  });
 });
