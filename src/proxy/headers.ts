@@ -58,9 +58,8 @@ export function backendRequestHeaders(req: IncomingMessage, upgrade = false): st
   out.push('X-Forwarded-For', clientAddress(req), 'X-Forwarded-Proto', 'https');
   if (req.headers.host) out.push('X-Forwarded-Host', req.headers.host);
   out.push('X-Forwarded-Port', String(req.socket.localPort ?? ''));
-  // A body of unknown length arrived chunked; say so again explicitly, because Node's client does not
-  // chunk by default for every method (DELETE, OPTIONS) and would send the body with no framing.
-  // Other codings the client applied (`gzip, chunked`) stay named: the proxy re-chunks, the data inside is still gzip.
+  // A body of unknown length arrived chunked and goes out chunked again (backend-exchange.ts re-frames it);
+  // other codings the client applied (`gzip, chunked`) stay named: the data inside is still gzip.
   const te = req.headers['transfer-encoding'];
   if (te !== undefined && req.headers['content-length'] === undefined) out.push('Transfer-Encoding', /(^|,)\s*chunked\s*$/i.test(te) ? te : 'chunked');
   if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', String(req.headers.upgrade ?? 'websocket'));
@@ -71,8 +70,8 @@ export const HSTS_VALUE = 'max-age=31536000';
 
 /**
  * Raw [name, value, …] headers for the client: the backend's, minus hop-by-hop, plus HSTS when asked.
- * `dropLength`: the body was not delimited by its Content-Length (chunked, which overrides one that came
- * along, or until close), so a Content-Length must not reach the client, who would frame by it.
+ * `dropLength`: leave every Content-Length out; the caller writes the one value it parsed (or none when
+ * the body was chunked or ran until close: the client would frame by it).
  */
 export function clientResponseHeaders(rawHeaders: string[], connection: string | string[] | undefined, hsts: boolean, dropLength = false): string[] {
   const extra = connectionTokens(connection);

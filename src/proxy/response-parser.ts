@@ -76,11 +76,6 @@ export class ResponseParser {
     this.delivered = false;
   }
 
-  /** True between responses: nothing is expected or half-read. */
-  get idle(): boolean {
-    return this.state === State.Idle || this.state === State.Done;
-  }
-
   /** Whether the connection may carry another request after the current response. */
   get keepAlive(): boolean {
     return this.head?.keepAlive ?? false;

@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { connect as tcpConnect, isIPv6, type Socket } from 'node:net';
-import { connect as tlsConnect, rootCertificates } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { TlsdockError } from '../errors.js';
 import { BackendPool } from './backend-pool.js';
 
@@ -29,8 +29,8 @@ export class Backend {
   readonly pool: BackendPool;
   /** Largest response head accepted from the backend (Set-Cookie lines can be long). */
   readonly maxHeaderBytes: number;
-  /** For https:// backends: the CAs to trust and the name to check. */
-  private readonly tls: { ca: string[]; servername: string | undefined } | undefined;
+  /** For https:// backends: the CAs to trust (in one context made once, not per connection) and the name to check. */
+  private readonly tls: { ca: string[]; context: SecureContext; servername: string | undefined } | undefined;
 
   constructor(url: URL, opts: BackendOptions = {}) {
     this.maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
@@ -40,14 +40,15 @@ export class Backend {
     this.secure = url.protocol === 'https:';
     this.port = Number(url.port) || (this.secure ? 443 : 80);
     const isIp = isIPv6(this.hostname) || /^[\d.]+$/.test(this.hostname);
-    this.tls = this.secure ? { ca: [...rootCertificates, ...(opts.extraCAs ?? [])], servername: isIp ? undefined : this.hostname } : undefined;
+    const ca = [...rootCertificates, ...(opts.extraCAs ?? [])];
+    this.tls = this.secure ? { ca, context: createSecureContext({ ca }), servername: isIp ? undefined : this.hostname } : undefined;
     this.pool = new BackendPool(() => this.connect(), { maxSockets: opts.maxSockets ?? 256, maxIdle: opts.maxFreeSockets ?? 64, idleTimeoutMs: 60_000 });
   }
 
   /** A new connection (TLS for https://), ready to be written to (writes wait for the handshake). */
   connect(): Socket {
     const socket = this.tls
-      ? tlsConnect({ host: this.hostname, port: this.port, ca: this.tls.ca, servername: this.tls.servername, ALPNProtocols: ['http/1.1'] })
+      ? tlsConnect({ host: this.hostname, port: this.port, secureContext: this.tls.context, servername: this.tls.servername, ALPNProtocols: ['http/1.1'] })
       : tcpConnect({ host: this.hostname, port: this.port });
     socket.setNoDelay(true);
     return socket;

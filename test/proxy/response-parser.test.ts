@@ -41,7 +41,6 @@ describe('framing', () => {
       assert.equal(text, 'hello');
       assert.equal(seen.ends, 1);
       assert.equal(p.keepAlive, true);
-      assert.equal(p.idle, true);
     });
   });
 
