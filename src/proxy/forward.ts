@@ -111,6 +111,11 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
       // clients refuse the answer, and one that came with chunking would make them frame by it.
       const out = clientResponseHeaders(head.rawHeaders, head.connection, ctx.hsts, true);
       if (head.contentLength !== undefined && (head.framing === 'length' || head.framing === 'none')) out.push('Content-Length', String(head.contentLength));
+      // The body is still encoded with any coding besides chunked (`gzip, chunked`): name it again; Node
+      // adds its own chunking after it. (An HTTP/1.0 client cannot be sent Transfer-Encoding at all.)
+      if (head.transferCodings.length && req.httpVersion !== '1.0' && (head.framing === 'chunked' || head.framing === 'close')) {
+        out.push('Transfer-Encoding', [...head.transferCodings, ...(head.framing === 'chunked' ? ['chunked'] : [])].join(', '));
+      }
       if (ctx.draining()) out.push('Connection', 'close');
       res.writeHead(head.status, head.statusMessage, out);
     };

@@ -28,6 +28,8 @@ export interface ResponseHead {
   framing: 'length' | 'chunked' | 'close' | 'none';
   /** The one Content-Length value (repeats and `5, 5` lists folded into it), when there was one. */
   contentLength: number | undefined;
+  /** Transfer codings other than the final `chunked` (`gzip` of `gzip, chunked`): the body stays encoded with them. */
+  transferCodings: string[];
 }
 
 export interface ResponseHandlers {
@@ -186,7 +188,7 @@ export class ResponseParser {
       const m = STATUS_LINE.exec(text);
       if (!m) throw new ResponseParseError('HPE_INVALID_CONSTANT', 'the backend did not answer with an HTTP/1.x status line');
       this.http10 = m[1] === '0';
-      this.head = { status: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders: [], connection: '', keepAlive: m[1] === '1', framing: 'none', contentLength: undefined };
+      this.head = { status: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders: [], connection: '', keepAlive: m[1] === '1', framing: 'none', contentLength: undefined, transferCodings: [] };
       return;
     }
     if (text !== '') {
@@ -202,6 +204,7 @@ export class ResponseParser {
   private headComplete(head: ResponseHead): void {
     let length: number | undefined;
     let chunked = false;
+    const codings: string[] = [];
     let transferEncoding = false;
     const connection: string[] = [];
     for (let i = 0; i < head.rawHeaders.length; i += 2) {
@@ -217,12 +220,14 @@ export class ResponseParser {
         }
       } else if (name === 'transfer-encoding') {
         transferEncoding = true;
-        const codings = value.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
-        chunked = codings[codings.length - 1] === 'chunked';
+        codings.push(...value.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
       } else if (name === 'connection') {
         connection.push(value.toLowerCase());
       }
     }
+    // Several Transfer-Encoding lines are one list; the body is chunked only when chunked comes last.
+    chunked = codings[codings.length - 1] === 'chunked';
+    head.transferCodings = chunked ? codings.slice(0, -1) : codings;
     head.connection = connection.join(', ');
     head.contentLength = length;
     const tokens = head.connection.split(',').map((s) => s.trim());

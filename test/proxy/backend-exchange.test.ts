@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as https from 'node:https';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
@@ -99,6 +100,21 @@ describe('answers a browser would accept from a direct connection', () => {
       assert.equal(r.headers['content-length'], undefined);
       assert.equal((await httpsRequest(p.url('/'), { ca: ca.certPem })).body.toString(), 'ok');
       assert.equal(b.connections, 2, 'a connection that carried both is not reused');
+    });
+  });
+
+  test('a transfer coding besides chunked (gzip, chunked) stays named, and the encoded body arrives as sent', async () => {
+    const gz = gzipSync('hello, gzip');
+    const b = await scripted((s) => {
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n');
+      s.write(`${gz.length.toString(16)}\r\n`);
+      s.write(gz);
+      s.write('\r\n0\r\n\r\n');
+    });
+    await through(b, async (p) => {
+      const r = await httpsRequest(p.url('/'), { ca: ca.certPem });
+      assert.equal(r.headers['transfer-encoding'], 'gzip, chunked');
+      assert.equal(gunzipSync(r.body).toString(), 'hello, gzip');
     });
   });
 

@@ -90,6 +90,14 @@ describe('framing', () => {
     });
   });
 
+  test('Transfer-Encoding lines form one list: chunked last means chunked, the other codings are kept', () => {
+    both('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', 'GET', (seen, text) => {
+      assert.equal(text, 'ok');
+      assert.deepEqual(seen.heads[0]!.transferCodings, ['gzip']);
+      assert.equal(seen.heads[0]!.framing, 'chunked');
+    });
+  });
+
   test('repeated equal Content-Length values are one length', () => {
     both('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok', 'GET', (_s, text) => assert.equal(text, 'ok'));
   });
