@@ -19,6 +19,8 @@ export interface PoolOptions {
 
 export type Lease = (socket: Socket, reused: boolean) => void;
 
+const NOTHING_TO_WITHDRAW = (): void => {};
+
 export class BackendPool {
   private readonly idle: Socket[] = [];
   private readonly watchers = new Map<Socket, () => void>();
@@ -51,7 +53,7 @@ export class BackendPool {
         if (i >= 0) this.waiting.splice(i, 1);
       };
     }
-    return () => {};
+    return NOTHING_TO_WITHDRAW;
   }
 
   /** Requests waiting for a connection (all maxSockets in use). */

@@ -56,8 +56,9 @@ async function scripted(answer: (socket: Socket, n: number, head: string) => voi
   return s;
 }
 
-async function through<T>(backend: Scripted, run: (proxy: TestProxy) => Promise<T>, routes?: RouteTable): Promise<T> {
-  const proxy = await startTestProxy(ca, backend.url, routes ? { routes } : {});
+/** The proxy in front of `backend` for `run`, both closed afterwards; `extra`: startTestProxy's options (routes, timeouts). */
+async function through<T>(backend: Scripted, run: (proxy: TestProxy) => Promise<T>, extra: Parameters<typeof startTestProxy>[2] = {}): Promise<T> {
+  const proxy = await startTestProxy(ca, backend.url, extra);
   try {
     return await run(proxy);
   } finally {
@@ -68,7 +69,7 @@ async function through<T>(backend: Scripted, run: (proxy: TestProxy) => Promise<
 
 describe('answers a browser would accept from a direct connection', () => {
   test('103 Early Hints and 100 Continue are skipped; the final answer arrives whole', async () => {
-    const b = await scripted((s) => s.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+    const b = await scripted((s) => s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
     await through(b, async (p) => {
       const r = await httpsRequest(p.url('/'), { ca: ca.certPem });
       assert.equal(r.status, 200);
@@ -186,14 +187,13 @@ describe('keep-alive', () => {
       } finally {
         agent.destroy();
       }
-    }, routes);
+    }, { routes });
   });
 
   test('all connections busy: a request waits its turn, up to the idle timeout (504), and a client that leaves stops waiting', async () => {
     const b = await scripted(() => {}); // never answers: the one connection stays busy
     const backend = new Backend(new URL(b.url), { maxSockets: 1 });
-    const proxy = await startTestProxy(ca, b.url, { routes: new RouteTable(backend), timeouts: { idleMs: 400 } });
-    try {
+    await through(b, async (proxy) => {
       const first = httpsRequest(proxy.url('/busy'), { ca: ca.certPem, headers: { accept: 'application/json' } });
       await until('the first request at the backend', () => b.requests.length === 1);
       const second = await httpsRequest(proxy.url('/waits'), { ca: ca.certPem, headers: { accept: 'application/json' } });
@@ -209,10 +209,7 @@ describe('keep-alive', () => {
       leaving.destroy();
       await until('the queue emptied by the client leaving', () => backend.pool.queued === 0, 300);
       await blocker;
-    } finally {
-      await proxy.close();
-      await b.close();
-    }
+    }, { routes: new RouteTable(backend), timeouts: { idleMs: 400 } });
   });
 
   test('an upload of unknown length goes out chunked, and the request head carries our headers', async () => {
@@ -279,8 +276,7 @@ describe('requests the backend answers before their body is in', () => {
       s.on('close', () => { closedAt = Date.now(); });
       s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     });
-    const proxy = await startTestProxy(ca, b.url, { timeouts: { idleMs: 20_000 } });
-    try {
+    await through(b, async (proxy) => {
       const c = await rawClient(proxy);
       c.socket.write('PUT /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\npartial');
       await until('the answer', () => c.text().endsWith('ok'));
@@ -288,10 +284,7 @@ describe('requests the backend answers before their body is in', () => {
       c.socket.destroy();
       await until('the backend connection closed', () => closedAt > 0, 3000);
       assert.ok(closedAt - left < 2000);
-    } finally {
-      await proxy.close();
-      await b.close();
-    }
+    }, { timeouts: { idleMs: 20_000 } });
   });
 });
 
@@ -326,12 +319,12 @@ describe('https:// backends', () => {
     const routes = new RouteTable(new Backend(new URL(url), { extraCAs: [ca.certPem] }));
     await through(b, async (p) => {
       assert.equal((await httpsRequest(p.url('/'), { ca: ca.certPem })).body.toString(), 'tls');
-    }, routes);
+    }, { routes });
     const untrusted = await scripted((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntls'), createTlsServer({ cert: leaf.certPem, key: leaf.keyPem! }));
     await through(untrusted, async (p) => {
       const r = await httpsRequest(p.url('/'), { ca: ca.certPem, headers: { accept: 'application/json' } });
       assert.equal(r.status, 502);
       assert.match(r.body.toString(), /TLS connection .* failed/);
-    }, new RouteTable(new Backend(new URL(untrusted.url.replace('http:', 'https:')))));
+    }, { routes: new RouteTable(new Backend(new URL(untrusted.url.replace('http:', 'https:')))) });
   });
 });
