@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { bulkEnded } from './backend-reads.js';
 import { ResponseParser, type ResponseHead } from './response-parser.js';
 import type { Backend } from './routes.js';
 
@@ -220,5 +221,6 @@ export class BackendExchange {
     if (!socket) return;
     socket.off('data', this.onData).off('error', this.onError).off('close', this.onClose).off('timeout', this.onTimeout);
     socket.setTimeout(0);
+    bulkEnded(socket);
   }
 }

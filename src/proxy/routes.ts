@@ -3,10 +3,11 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { connect as tcpConnect, isIPv6, type Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { TlsdockError } from '../errors.js';
 import { BackendPool } from './backend-pool.js';
+import { connectReading } from './backend-reads.js';
 
 export interface BackendOptions {
   /** Extra CA certificates (PEM) to trust for https:// backends: the local CA, so a tlsdock-issued backend works. */
@@ -49,7 +50,7 @@ export class Backend {
   connect(): Socket {
     const socket = this.tls
       ? tlsConnect({ host: this.hostname, port: this.port, secureContext: this.tls.context, servername: this.tls.servername, ALPNProtocols: ['http/1.1'] })
-      : tcpConnect({ host: this.hostname, port: this.port });
+      : connectReading(this.hostname, this.port);
     socket.setNoDelay(true);
     return socket;
   }
