@@ -4,7 +4,7 @@
  *
  * Why: relaying a large answer costs CPU mostly per read and per TLS write, not per byte. A bare Node
  * TLS server sending 1 MiB spends 0.49 ms of CPU per MB written 64 KiB at a time and 0.40 ms at 256 KiB
- * (.scratch-free numbers in docs/proxy.md, "Read size"), and Node reads a socket 64 KiB at a time, so
+ * (docs/proxy.md, "Read size"), and Node reads a socket 64 KiB at a time, so
  * every 64 KiB also paid a read callback, a parser call and a write through ServerResponse.
  *
  * - A connection starts in small mode: it reads into one buffer shared by every such connection, and
