@@ -16,6 +16,8 @@
 # Measures: wrk keep-alive req/s and p99 (-t2 -c64); wrk with `Connection: close` (wrk resumes TLS sessions,
 # so this is new TCP connections + resumed handshakes); full TLS handshakes/s (openssl s_time -new, one
 # client); 1 MiB transfers (wrk -t2 -c8) in MB/s; WebSocket echo round-trips/s over 50 connections;
+# the CPU time (user + system, all the proxy's processes, from /proc) per MB of the 1 MiB test and per
+# 1,000 WebSocket round-trips: on a machine the load generator shares, the fairer measure of efficiency;
 # RSS at the peak of the 1 MiB test and after load (whole process tree: nginx master+worker, tlsdock primary+workers;
 # rss_max_process_mb / rss_peak_max_process_mb is the largest single process, the per-worker figure).
 # nginx runs 1 worker (as the issue's baseline); Caddy runs as it comes (GOMAXPROCS = all cores).
@@ -41,15 +43,23 @@ trap cleanup EXIT
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
-tree_rss_mb() { # RSS of a PID and its descendants, in MB
+tree_pids() { # a PID and its descendants
   local pids="$1" all="$1" kids
   while [ -n "$pids" ]; do kids=$(for p in $pids; do cat /proc/$p/task/*/children 2>/dev/null; done | tr '\n' ' '); all="$all $kids"; pids=$(echo $kids); done
-  ps -o rss= -p $(echo $all | tr ' ' ',') 2>/dev/null | awk '{s+=$1} END {printf "%.0f", s/1024}'
+  echo $all
+}
+tree_rss_mb() { # RSS of a PID and its descendants, in MB
+  ps -o rss= -p "$(tree_pids "$1" | tr ' ' ',')" 2>/dev/null | awk '{s+=$1} END {printf "%.0f", s/1024}'
 }
 max_rss_mb() { # the largest single process of the tree (per-worker figure)
-  local pids="$1" all="$1" kids
-  while [ -n "$pids" ]; do kids=$(for p in $pids; do cat /proc/$p/task/*/children 2>/dev/null; done | tr '\n' ' '); all="$all $kids"; pids=$(echo $kids); done
-  ps -o rss= -p $(echo $all | tr ' ' ',') 2>/dev/null | sort -n | tail -1 | awk '{printf "%.0f", $1/1024}'
+  ps -o rss= -p "$(tree_pids "$1" | tr ' ' ',')" 2>/dev/null | sort -n | tail -1 | awk '{printf "%.0f", $1/1024}'
+}
+CLK_TCK=$(getconf CLK_TCK)
+tree_cpu_ms() { # user + system CPU time used so far by a PID and its descendants, in ms
+  for p in $(tree_pids "$1"); do cat /proc/$p/stat 2>/dev/null; done | awk -v hz="$CLK_TCK" '{ s += $14 + $15 } END {printf "%.0f", s * 1000 / hz}'
+}
+per_unit() { # CPU ms used, amount of work → ms per unit (empty when no work was done)
+  awk -v ms="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", ms / n }'
 }
 
 # --- one certificate for everyone, from tlsdock's own CA -------------------------------------------------
@@ -166,6 +176,7 @@ for round in $(seq "$ROUNDS"); do
     record "$round" "$v" full_handshakes_s "${out:-0}"
   done
   for v in "${ORDER[@]}"; do
+    cpu0=$(tree_cpu_ms "${HTTP_PID[$v]}")
     wrk -t2 -c8 -d${SECS}s "https://127.0.0.1:${HTTP_PORT[$v]}/1m" > "$S/wrk.out" & W=$!
     peak=0 peak1=0
     while kill -0 $W 2>/dev/null; do
@@ -174,14 +185,21 @@ for round in $(seq "$ROUNDS"); do
       sleep 0.25
     done
     wait $W || true
-    record "$round" "$v" mib_MBs "$(wrk_mbs < "$S/wrk.out")"
+    cpu=$(( $(tree_cpu_ms "${HTTP_PID[$v]}") - cpu0 )); mbs=$(wrk_mbs < "$S/wrk.out")
+    record "$round" "$v" mib_MBs "$mbs"
+    # CPU per MB, the proxy's processes together: what the machine pays for each byte relayed (on a
+    # shared 2-core box this, more than MB/s, tells how efficient a proxy is).
+    record "$round" "$v" mib_cpu_ms_per_mb "$(per_unit "$cpu" "$(awk -v m="$mbs" -v s="$SECS" 'BEGIN {print m * s}')")"
     record "$round" "$v" rss_peak_in_mib_mb "$peak"
     record "$round" "$v" rss_peak_max_process_mb "$peak1"
   done
   for v in "${ORDER[@]}"; do
     case $v in layer-*) continue ;; esac # the layer sketches do not forward upgrades
+    cpu0=$(tree_cpu_ms "${WS_PID[$v]}")
     out=$(node bench/proxy/ws-echo-load.mjs "wss://127.0.0.1:${WS_PORT[$v]}/" "$CA" 50 "$SECS" | awk '{print $2}')
+    cpu=$(( $(tree_cpu_ms "${WS_PID[$v]}") - cpu0 ))
     record "$round" "$v" ws_roundtrips_s "$out"
+    record "$round" "$v" ws_cpu_ms_per_1k "$(per_unit "$cpu" "$(awk -v r="$out" -v s="$SECS" 'BEGIN {print r * s / 1000}')")"
   done
 done
 sleep 5 # RSS after load, once the load has stopped (tlsdock collects garbage when idle; nginx and Caddy need no pause)

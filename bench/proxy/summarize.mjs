@@ -11,14 +11,14 @@ const roundCount = rounds.filter((r) => r !== 'all').length;
 const value = (round, v, m) => { const r = rows.find((x) => x[0] === round && x[1] === v && x[2] === m); return r ? Number(r[3]) : NaN; };
 const median = (xs) => { const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-const lowerIsBetter = (m) => /p99|rss/.test(m);
+const lowerIsBetter = (m) => /p99|rss|cpu/.test(m);
 
 const refs = ['nginx', 'caddy'].filter((r) => variants.includes(r));
 const subjects = variants.filter((v) => !refs.includes(v));
 console.log(`\nmedians over ${roundCount} round(s)`);
 console.log(['metric', ...variants].map((s, i) => (i ? s.padStart(14) : s.padEnd(20))).join(''));
 for (const m of metrics) {
-  console.log([m.padEnd(20), ...variants.map((v) => fmt(median(rounds.map((r) => value(r, v, m))), m.includes('p99') ? 2 : 0).padStart(14))].join(''));
+  console.log([m.padEnd(20), ...variants.map((v) => fmt(median(rounds.map((r) => value(r, v, m))), /p99|cpu/.test(m) ? 2 : 0).padStart(14))].join(''));
 }
 for (const s of subjects) {
   for (const ref of refs) {
