@@ -11,17 +11,21 @@
  *   each read is copied out at its own size (a small answer allocates what it needs, not 64 KiB).
  * - A read that fills the shared buffer means a large answer is streaming: the connection switches to
  *   a buffer of its own of LARGE bytes. A read of at least half of it is handed on whole (no copy) and
- *   the connection gets a new buffer; a shorter one is copied out, so no view pins more than twice its
- *   size.
- * - The exchange that ends (bulkEnded) or the connection that closes returns to small mode.
+ *   the connection gets a new buffer for its next read; a shorter one is copied out, so no view pins
+ *   more than twice its size.
+ * - When the answer ends (bulkEnded) or the connection closes, it returns to small mode. Node asks for
+ *   the next read's buffer right after each read, so a connection whose answer ended outside a read
+ *   keeps its own buffer, and its place, until its next read or its close.
  *
- * Memory: a read handed on stays alive until the client has taken it, so a slow client holds up to
- * LARGE bytes (and their encrypted copy) instead of 64 KiB. At most MAX_BULK connections per process
- * read in large pieces at once (the rest read as before), which bounds that at about 24 MB.
+ * Memory: at most MAX_BULK connections per process hold a buffer of their own (8 MB). What this does not
+ * bound: a client still receiving holds its last read, now up to 256 KiB (and its encrypted copy)
+ * instead of 64 KiB, for as long as it takes it; for scale, the kernel's send buffer for such a
+ * connection grows to 4 MB (tcp_wmem).
  *
  * Every read reaches the socket's 'data' listeners as a buffer nobody else writes into: the shared
- * buffer never leaves this file (it is only copied from), and a handed-on buffer is replaced before the
- * next read (Node asks `buffer()` for the next one right after `callback`).
+ * buffer never leaves this file (it is only copied from), and a handed-on buffer is never read into
+ * again. Unlike Node's default, bytes that arrive while no 'data' listener is attached are dropped, so
+ * the pool and the exchange always listen (backend-pool.ts watches idle connections).
  */
 import { connect, type Socket } from 'node:net';
 
@@ -30,8 +34,12 @@ export const LARGE = 256 * 1024;
 const MAX_BULK = 32;
 
 interface ReadState {
-  /** Set in bulk mode: this connection's own buffer. */
+  /** Counts against MAX_BULK; reads go into `own`. */
+  bulk: boolean;
+  /** This connection's own buffer; undefined until the next read needs one (after a hand-on). */
   own: Buffer | undefined;
+  /** The answer ended: leave bulk mode when Node next asks for a buffer. */
+  leaving: boolean;
 }
 
 let shared: Buffer | undefined;
@@ -40,49 +48,62 @@ const states = new WeakMap<Socket, ReadState>();
 
 /** A plain-TCP connection that reads as described above; it emits 'data' like any socket. */
 export function connectReading(host: string, port: number): Socket {
-  const state: ReadState = { own: undefined };
+  const state: ReadState = { bulk: false, own: undefined, leaving: false };
   const socket: Socket = connect({
     host,
     port,
     onread: {
-      buffer: () => state.own ?? (shared ??= Buffer.allocUnsafeSlow(SMALL)),
+      buffer: () => nextBuffer(state),
       callback: (n: number, buf: Uint8Array) => {
-        socket.emit('data', take(state, n, buf as Buffer));
+        try {
+          socket.emit('data', take(state, n, buf as Buffer));
+        } catch (err) {
+          // Node would not ask for the next buffer: the one just handed on would be read into again.
+          socket.destroy(err as Error);
+        }
         return true;
       },
     },
   });
   states.set(socket, state);
-  socket.once('close', () => leaveBulk(state));
+  socket.on('close', () => leaveBulk(state));
   return socket;
 }
 
 /** The answer being read ended: the connection's next one starts in small mode. */
 export function bulkEnded(socket: Socket): void {
   const state = states.get(socket);
-  if (state) leaveBulk(state);
+  if (state?.bulk) state.leaving = true;
 }
 
-/** Connections currently reading in large pieces (for tests). */
+/** Connections currently holding a buffer of their own (for tests). */
 export function bulkConnections(): number {
   return bulk;
 }
 
+function nextBuffer(state: ReadState): Buffer {
+  if (state.leaving) leaveBulk(state);
+  if (state.bulk) return (state.own ??= Buffer.allocUnsafeSlow(LARGE));
+  return (shared ??= Buffer.allocUnsafeSlow(SMALL));
+}
+
 function take(state: ReadState, n: number, buf: Buffer): Buffer {
-  if (state.own === buf && n >= LARGE / 2) {
-    state.own = Buffer.allocUnsafeSlow(LARGE);
+  if (buf === state.own && n >= LARGE / 2) {
+    state.own = undefined;
     return buf.subarray(0, n);
   }
   const data = Buffer.from(buf.subarray(0, n));
-  if (!state.own && buf === shared && n === buf.length && bulk < MAX_BULK) {
+  if (!state.bulk && buf === shared && n === buf.length && bulk < MAX_BULK) {
+    state.bulk = true;
     bulk++;
-    state.own = Buffer.allocUnsafeSlow(LARGE);
   }
   return data;
 }
 
 function leaveBulk(state: ReadState): void {
-  if (!state.own) return;
+  state.leaving = false;
+  if (!state.bulk) return;
+  state.bulk = false;
   state.own = undefined;
   bulk--;
 }

@@ -34,7 +34,7 @@ after(async () => {
 });
 
 /** Connect, hold reading back for `holdMs` (so the kernel queues more than one read's worth), then read everything; chunks are kept as handed out. */
-async function receive(data: Buffer, holdMs = 100, onChunk?: () => void): Promise<{ socket: Socket; chunks: Buffer[] }> {
+async function receive(data: Buffer, holdMs = 100, onChunk?: (socket: Socket, got: number) => void): Promise<{ socket: Socket; chunks: Buffer[] }> {
   toSend.push(data);
   const socket = connectReading('127.0.0.1', port);
   const chunks: Buffer[] = [];
@@ -43,8 +43,8 @@ async function receive(data: Buffer, holdMs = 100, onChunk?: () => void): Promis
     let got = 0;
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
-      onChunk?.();
       got += c.length;
+      onChunk?.(socket, got);
       if (got === data.length) resolve();
     });
     socket.once('connect', () => { setTimeout(() => socket.resume(), holdMs); });
@@ -77,20 +77,55 @@ describe('backend reads', { timeout: 20_000 }, () => {
     b.socket.destroy();
   });
 
-  test('bulkEnded gives the place back; at most 32 connections read in large pieces at once', async () => {
-    const one = await receive(randomBytes(1024 * 1024));
-    assert.equal(bulkConnections(), 1, 'the connection that read a large answer is in bulk mode');
-    bulkEnded(one.socket);
-    assert.equal(bulkConnections(), 0);
-    bulkEnded(one.socket);
-    assert.equal(bulkConnections(), 0, 'ending twice counts once');
-    one.socket.destroy();
+  test('the place comes back at the read that ends the answer, or later at the next read or the close', async () => {
+    const data = randomBytes(1024 * 1024);
+    // As the exchange does: the answer ends inside a read.
+    const inside = await receive(data, 100, (s, got) => { if (got === data.length) bulkEnded(s); });
+    assert.equal(bulkConnections(), 0, 'given back at once, the connection still open');
+    inside.socket.destroy();
 
+    // Ended outside a read (an upload answered before its body was in): the handle still reads into
+    // the connection's own buffer, so the place stays taken until the close.
+    const outside = await receive(randomBytes(1024 * 1024));
+    assert.equal(bulkConnections(), 1, 'the connection that read a large answer is in bulk mode');
+    bulkEnded(outside.socket);
+    bulkEnded(outside.socket);
+    assert.equal(bulkConnections(), 1);
+    outside.socket.destroy();
+    await new Promise((r) => outside.socket.once('close', r));
+    assert.equal(bulkConnections(), 0, 'ending twice and closing counts once');
+  });
+
+  test('at most 32 connections read in large pieces at once', async () => {
     let most = 0;
     const all = await Promise.all(Array.from({ length: 40 }, () => receive(randomBytes(512 * 1024), 200, () => { most = Math.max(most, bulkConnections()); })));
     assert.equal(most, 32, 'the cap was reached and held');
     for (const r of all) r.socket.destroy();
     await Promise.all(all.map((r) => new Promise((done) => r.socket.once('close', done))));
     assert.equal(bulkConnections(), 0);
+  });
+
+  test('a listener that throws ends the connection; no chunk handed out is read into again', async () => {
+    const data = randomBytes(2 * 1024 * 1024);
+    toSend.push(data);
+    const socket = connectReading('127.0.0.1', port);
+    const kept: Buffer[] = [];
+    let offset = 0;
+    let held: { chunk: Buffer; at: number } | undefined;
+    socket.pause();
+    const error = await new Promise<Error>((resolve) => {
+      socket.on('data', (c: Buffer) => {
+        kept.push(c);
+        offset += c.length;
+        if (c.length >= LARGE / 2 && !held) { held = { chunk: c, at: offset - c.length }; throw new Error('listener bug'); }
+      });
+      socket.once('error', resolve);
+      socket.once('connect', () => { setTimeout(() => socket.resume(), 100); });
+    });
+    assert.equal(error.message, 'listener bug');
+    assert.ok(held, 'a large chunk was handed out');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(held.chunk.equals(data.subarray(held.at, held.at + held.chunk.length)), 'the chunk handed out still holds its bytes');
+    assert.equal(socket.destroyed, true);
   });
 });
