@@ -31,7 +31,7 @@ export class Backend {
   /** Largest response head accepted from the backend (Set-Cookie lines can be long). */
   readonly maxHeaderBytes: number;
   /** For https:// backends: the CAs to trust (in one context made once, not per connection) and the name to check. */
-  private readonly tls: { ca: string[]; context: SecureContext; servername: string | undefined } | undefined;
+  private readonly tls: { context: SecureContext; servername: string | undefined } | undefined;
 
   constructor(url: URL, opts: BackendOptions = {}) {
     this.maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
@@ -42,7 +42,7 @@ export class Backend {
     this.port = Number(url.port) || (this.secure ? 443 : 80);
     const isIp = isIPv6(this.hostname) || /^[\d.]+$/.test(this.hostname);
     const ca = [...rootCertificates, ...(opts.extraCAs ?? [])];
-    this.tls = this.secure ? { ca, context: createSecureContext({ ca }), servername: isIp ? undefined : this.hostname } : undefined;
+    this.tls = this.secure ? { context: createSecureContext({ ca }), servername: isIp ? undefined : this.hostname } : undefined;
     this.pool = new BackendPool(() => this.connect(), { maxSockets: opts.maxSockets ?? 256, maxIdle: opts.maxFreeSockets ?? 64, idleTimeoutMs: 60_000 });
   }
 
@@ -58,7 +58,8 @@ export class Backend {
   /** A one-off connection for an upgrade (a WebSocket never goes back to the pool). */
   upgradeRequest(method: string, path: string, headers: string[], timeoutMs: number): http.ClientRequest {
     const opts: http.RequestOptions = { host: this.hostname, port: this.port, method, path, headers: headers as unknown as http.OutgoingHttpHeaders, agent: false, setHost: false, timeout: timeoutMs };
-    if (this.tls) return https.request({ ...opts, ca: this.tls.ca, servername: this.tls.servername });
+    // https.request hands its options to tls.connect, which takes the shared context (@types/node omits the field).
+    if (this.tls) return https.request({ ...opts, secureContext: this.tls.context, servername: this.tls.servername } as https.RequestOptions);
     return http.request(opts);
   }
 

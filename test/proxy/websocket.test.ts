@@ -6,12 +6,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { freePort } from '../helpers/jupyter.js';
+import { Backend, RouteTable } from '../../src/proxy/routes.js';
+import { issueLeaf } from '../../src/pki/leaf.js';
+import { parseNames } from '../../src/pki/names.js';
 
 let ca: TestCA;
 let backend: http.Server;
@@ -111,5 +115,30 @@ describe('websocket', () => {
     const closed = new Promise<void>((r) => ws.once('close', () => r()));
     await p.close();
     await closed;
+  });
+
+  test('an https:// backend: the upgrade goes over TLS, verified against the local CA, and is refused when untrusted', async () => {
+    const leaf = await issueLeaf({ ca, names: parseNames(['127.0.0.1']), days: 2 });
+    const tlsBackend = https.createServer({ cert: leaf.certPem, key: leaf.keyPem! }, (_req, res) => res.end('tls'));
+    const echo = new WebSocketServer({ server: tlsBackend });
+    echo.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+    await new Promise<void>((r) => tlsBackend.listen(0, '127.0.0.1', r));
+    const url = new URL(`https://127.0.0.1:${(tlsBackend.address() as AddressInfo).port}`);
+    const trusted = await startTestProxy(ca, undefined, { routes: new RouteTable(new Backend(url, { extraCAs: [ca.certPem] })) });
+    const untrusted = await startTestProxy(ca, undefined, { routes: new RouteTable(new Backend(url)) });
+    try {
+      const ws = await open(`wss://localhost:${trusted.port}/api/kernels/k/channels`);
+      const reply = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      ws.send('over tls');
+      assert.equal(await reply, 'over tls');
+      ws.close();
+      await assert.rejects(open(`wss://localhost:${untrusted.port}/api/kernels/k/channels`), (e: Error & { status?: number }) => e.status === 502);
+    } finally {
+      await trusted.close();
+      await untrusted.close();
+      for (const c of echo.clients) c.terminate();
+      tlsBackend.closeAllConnections();
+      await new Promise((r) => tlsBackend.close(r));
+    }
   });
 });
