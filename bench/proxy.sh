@@ -58,8 +58,8 @@ CLK_TCK=$(getconf CLK_TCK)
 tree_cpu_ms() { # user + system CPU time used so far by a PID and its descendants, in ms
   for p in $(tree_pids "$1"); do cat /proc/$p/stat 2>/dev/null; done | awk -v hz="$CLK_TCK" '{ s += $14 + $15 } END {printf "%.0f", s * 1000 / hz}'
 }
-per_unit() { # CPU ms used, amount of work → ms per unit (empty when no work was done)
-  awk -v ms="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", ms / n }'
+per_unit() { # CPU ms used, a rate per second over SECS, the unit (1 = per item, 1000 = per 1,000) → ms per unit (empty when no work was done)
+  awk -v ms="$1" -v rate="$2" -v s="$SECS" -v unit="$3" 'BEGIN { n = rate * s / unit; if (n > 0) printf "%.2f", ms / n }'
 }
 
 # --- one certificate for everyone, from tlsdock's own CA -------------------------------------------------
@@ -189,7 +189,7 @@ for round in $(seq "$ROUNDS"); do
     record "$round" "$v" mib_MBs "$mbs"
     # CPU per MB, the proxy's processes together: what the machine pays for each byte relayed (on a
     # shared 2-core box this, more than MB/s, tells how efficient a proxy is).
-    record "$round" "$v" mib_cpu_ms_per_mb "$(per_unit "$cpu" "$(awk -v m="$mbs" -v s="$SECS" 'BEGIN {print m * s}')")"
+    record "$round" "$v" mib_cpu_ms_per_mb "$(per_unit "$cpu" "$mbs" 1)"
     record "$round" "$v" rss_peak_in_mib_mb "$peak"
     record "$round" "$v" rss_peak_max_process_mb "$peak1"
   done
@@ -199,7 +199,7 @@ for round in $(seq "$ROUNDS"); do
     out=$(node bench/proxy/ws-echo-load.mjs "wss://127.0.0.1:${WS_PORT[$v]}/" "$CA" 50 "$SECS" | awk '{print $2}')
     cpu=$(( $(tree_cpu_ms "${WS_PID[$v]}") - cpu0 ))
     record "$round" "$v" ws_roundtrips_s "$out"
-    record "$round" "$v" ws_cpu_ms_per_1k "$(per_unit "$cpu" "$(awk -v r="$out" -v s="$SECS" 'BEGIN {print r * s / 1000}')")"
+    record "$round" "$v" ws_cpu_ms_per_1k "$(per_unit "$cpu" "$out" 1000)"
   done
 done
 sleep 5 # RSS after load, once the load has stopped (tlsdock collects garbage when idle; nginx and Caddy need no pause)
