@@ -115,6 +115,12 @@ describe('local CA certificates', () => {
       assert.equal(info.workers, workers);
       const workerPids = workers > 1 ? childPids(p.pid) : [];
       if (workers > 1) assert.equal(workerPids.length, workers, 'worker processes');
+      // The memory settings of src/proxy/worker-memory.ts reach the real worker processes.
+      if (process.platform === 'linux') for (const pid of workerPids) {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        assert.match(environ.find((e) => e.startsWith('GLIBC_TUNABLES=')) ?? '', /^GLIBC_TUNABLES=(.*:)?glibc\.malloc\.tcache_count=/, `worker ${pid}'s malloc setting`);
+        assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=8'), `worker ${pid}'s young generation flag`);
+      }
       const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: caPem() });
       const seen = new Map<string, number>();
       const sockets = new Set<unknown>();
