@@ -44,13 +44,22 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
-/** How to start Jupyter so that it listens where the proxy forwards. */
+/**
+ * How to start Jupyter so that it listens where the proxy forwards and answers the proxy's names.
+ * The proxy keeps the browser's Host header, and Jupyter refuses (403, "Blocking request with non-local
+ * 'Host'") a request from a loopback address whose Host is not localhost or a loopback IP: the host
+ * name, LAN IP and --name URLs would all fail. allow_remote_access turns that check off; Jupyter's
+ * token still guards it, and it still listens on the backend's address only.
+ */
 export function jupyterHint(backendUrl: URL): string {
   const host = backendUrl.hostname.replace(/^\[|\]$/g, '');
   const port = backendUrl.port || (backendUrl.protocol === 'https:' ? '443' : '80');
   const ip = host === 'localhost' ? '' : ` --ip=${host}`;
-  return `jupyter lab --no-browser${ip} --port=${port}`;
+  return `jupyter lab --no-browser${ip} --port=${port} ${JUPYTER_BEHIND_PROXY}`;
 }
+
+/** The Jupyter option a proxy that keeps the Host header needs (see jupyterHint). */
+export const JUPYTER_BEHIND_PROXY = '--ServerApp.allow_remote_access=True';
 
 function wantsJson(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';

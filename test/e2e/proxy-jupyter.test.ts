@@ -24,6 +24,7 @@ import { BIN, runCli } from '../helpers/cli.js';
 import { makeNssHome, openChromium } from '../helpers/chromium.js';
 import { childPids, eventually, freePort, jupyterAvailable, jupyterBaseArgs, JUPYTER_SERVER, sandboxEnv, start, type Running } from '../helpers/jupyter.js';
 import { httpsRequest, type HttpsAnswer } from '../helpers/proxy.js';
+import { JUPYTER_BEHIND_PROXY } from '../../src/proxy/error-page.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
 
 const TOKEN = 'e2e-' + randomBytes(12).toString('hex');
@@ -44,7 +45,8 @@ let testssl: Promise<{ status: number; findings: { id: string; severity: string;
 
 function startJupyter(): Running {
   const root = join(dir, 'notebooks');
-  return start(JUPYTER_SERVER, [...jupyterBaseArgs(jupyterPort, root), `--ServerApp.token=${TOKEN}`], { env });
+  // Started as the proxy's hint tells users to (jupyterHint): the names other than localhost need it.
+  return start(JUPYTER_SERVER, [...jupyterBaseArgs(jupyterPort, root), `--ServerApp.token=${TOKEN}`, JUPYTER_BEHIND_PROXY], { env });
 }
 
 function url(path: string): string {
@@ -160,6 +162,14 @@ test('GET /api through HTTPS', async () => {
   assert.equal(r.status, 200);
   assert.match(r.json<{ version: string }>().version, /^\d+\.\d+/);
   await proxy.waitFor(/"method":"GET","host":"localhost:\d+","path":"\/api","status":200/, 5000); // the access log (JSON, implied by --json)
+});
+
+test('the URLs `up` prints for the host name and LAN IPs reach Jupyter too (the Host header is kept)', async () => {
+  // Jupyter answers 403 to a request from loopback whose Host is not local, unless started as the hint says.
+  for (const host of [`192.168.1.20:${port}`, `box.example.internal:${port}`, `[fd00::20]:${port}`]) {
+    const r = await httpsRequest(`https://127.0.0.1:${port}/api/kernels`, { ca: caPem, servername: 'localhost', headers: { ...auth, host } });
+    assert.equal(r.status, 200, `Host ${host}: ${r.body.toString().slice(0, 200)}`);
+  }
 });
 
 test('a kernel started by REST runs code over wss: execute_request → execute_result on iopub', { timeout: 60_000 }, async () => {

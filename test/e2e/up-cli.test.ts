@@ -74,7 +74,7 @@ test('first run: CA created, trusted in the NSS db, proxy up, a waiting page unt
   assert.equal(r.trust.ok, true, JSON.stringify(r.trust));
   assert.deepEqual(r.trust.stores.map((s) => [s.id, s.outcome]), [['nss:chromium', 'installed']]);
   assert.equal(r.backend.listening, false);
-  assert.equal(r.backend.hint, `jupyter lab --no-browser --ip=127.0.0.1 --port=${backendPort}`);
+  assert.equal(r.backend.hint, `jupyter lab --no-browser --ip=127.0.0.1 --port=${backendPort} --ServerApp.allow_remote_access=True`);
   assert.ok(r.urls.includes(`https://localhost:${port}/`));
   assert.ok(r.urls.includes(`https://[::1]:${port}/`));
   // Every LAN address of this machine is either offered or reported as left out (a CA constrained to private ranges skips public ones).

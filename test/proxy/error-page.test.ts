@@ -25,7 +25,7 @@ describe('classifyBackendError', () => {
 
 describe('jupyterHint', () => {
   test('a command that makes Jupyter listen where the proxy forwards', () => {
-    assert.equal(jupyterHint(new URL('http://127.0.0.1:8888')), 'jupyter lab --no-browser --ip=127.0.0.1 --port=8888');
-    assert.equal(jupyterHint(new URL('http://localhost:9999')), 'jupyter lab --no-browser --port=9999');
+    assert.equal(jupyterHint(new URL('http://127.0.0.1:8888')), 'jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.allow_remote_access=True');
+    assert.equal(jupyterHint(new URL('http://localhost:9999')), 'jupyter lab --no-browser --port=9999 --ServerApp.allow_remote_access=True');
   });
 });
