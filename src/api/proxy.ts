@@ -98,7 +98,7 @@ export interface ProxyHandle {
   reload(): Promise<ReloadResult | null>;
   /** Graceful stop: stop accepting, finish requests in flight, close. */
   close(reason?: string): Promise<void>;
-  /** Resolves once stopped. */
+  /** Resolves once stopped; rejects when every worker process died and none could be restarted. */
   closed: Promise<void>;
 }
 
@@ -271,16 +271,23 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       log: opts.log ? { format: opts.log.format, access: opts.log.accessEnabled } : null,
     };
     let pool: WorkerPool;
+    let lost: TlsdockError | undefined;
+    let handle: ProxyHandle | undefined;
     try {
-      pool = await startWorkers({ count: workers, certs, events: sink, lean: lean ? { entry: lean, config } : undefined });
+      pool = await startWorkers({
+        count: workers, certs, events: sink, lean: lean ? { entry: lean, config } : undefined,
+        onLost: (e) => { lost = e; void handle?.close('workers-lost'); },
+      });
     } catch (e) {
       certs.stop();
       throw e;
     }
     let closing: Promise<void> | undefined;
     let resolveClosed!: () => void;
-    const closed = new Promise<void>((r) => { resolveClosed = r; });
-    return {
+    let rejectClosed!: (e: TlsdockError) => void;
+    const closed = new Promise<void>((resolve, reject) => { resolveClosed = resolve; rejectClosed = reject; });
+    closed.catch(() => { /* a library user who never awaits it must not get an unhandled rejection */ });
+    handle = {
       role: 'primary',
       info: infoFor(pool.addresses, pool.redirect),
       reload,
@@ -290,12 +297,14 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
           await pool.close(reason, (opts.timeouts?.drainMs ?? 10_000) + 5000);
           opts.log?.flush();
           sink({ type: 'stopped' });
-          resolveClosed();
+          if (lost) rejectClosed(lost);
+          else resolveClosed();
         })();
         return closing;
       },
       closed,
     };
+    return handle;
   }
 
   let server: ProxyServer;

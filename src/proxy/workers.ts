@@ -205,24 +205,32 @@ export interface WorkerPool {
   close(reason: string, graceMs: number): Promise<void>;
 }
 
-export async function startWorkers(opts: { count: number; certs: CertSource; events?: EventSink; lean?: { entry: string; config: LeanWorkerConfig } }): Promise<WorkerPool> {
+/**
+ * `onLost`: every worker has died and none will be restarted (more than 5 exits in 30 s); nothing serves
+ * any more. Called once, after start-up only (a failure before that rejects the returned promise).
+ */
+export async function startWorkers(opts: { count: number; certs: CertSource; events?: EventSink; lean?: { entry: string; config: LeanWorkerConfig }; onLost?: (err: TlsdockError) => void }): Promise<WorkerPool> {
   if (opts.lean) {
     // One worker: let it accept by itself (no hand-off through this process); several: round-robin.
     if (opts.count === 1) cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: opts.lean.entry, args: [], execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   }
-  const leanEnv = opts.lean ? { [WORKER_CONFIG_ENV]: JSON.stringify(opts.lean.config) } : {};
+  // Replacements get the addresses the first workers ended up on: one asked for port 0 would otherwise
+  // listen on a new random port (the shared socket closes when its last worker dies).
+  let leanConfig = opts.lean?.config;
   const memoryEnv = { GLIBC_TUNABLES: workerMallocTunables(process.env.GLIBC_TUNABLES) };
   const ticketKeys = randomBytes(48).toString('base64');
   const certsMessage = (): ToWorker => ({ tlsdock: 'certs', certs: wire(opts.certs.current()), renewsItself: opts.certs.renewsItself, ticketKeys });
   const workers = new Map<number, Worker>();
   let stopping = false;
   const recentExits: number[] = [];
+  // Referenced on purpose: while a replacement is pending, nothing else may keep this process alive.
+  const restarts = new Set<NodeJS.Timeout>();
   let firstListening: ((m: Extract<ToPrimary, { tlsdock: 'listening' }>) => void) | undefined;
   let firstFailure: ((e: TlsdockError) => void) | undefined;
 
   const fork = (slot: number): void => {
-    const worker = cluster.fork({ [WORKER_ENV]: '1', TLSDOCK_PROXY_WORKER_SLOT: String(slot), ...leanEnv, ...memoryEnv });
+    const worker = cluster.fork({ [WORKER_ENV]: '1', TLSDOCK_PROXY_WORKER_SLOT: String(slot), ...(leanConfig ? { [WORKER_CONFIG_ENV]: JSON.stringify(leanConfig) } : {}), ...memoryEnv });
     workers.set(slot, worker);
     worker.on('message', (m: unknown) => {
       if (!isMessage<ToPrimary>(m)) return;
@@ -244,7 +252,14 @@ export async function startWorkers(opts: { count: number; certs: CertSource; eve
       while (recentExits.length && recentExits[0]! < now - 30_000) recentExits.shift();
       const restarting = recentExits.length <= 5;
       opts.events?.({ type: 'worker-exit', worker: slot, code, signal, restarting });
-      if (restarting) setTimeout(() => { if (!stopping) fork(slot); }, 500).unref();
+      if (restarting) {
+        const timer = setTimeout(() => { restarts.delete(timer); if (!stopping) fork(slot); }, 500);
+        restarts.add(timer);
+      } else if (workers.size === 0 && restarts.size === 0) {
+        opts.onLost?.(new TlsdockError('internal', `Every proxy worker process died (the last: ${signal ?? `code ${code}`}), ${recentExits.length} times in 30 s; the proxy stopped.`, {
+          fix: 'run it with --workers 0 to see the error in this process',
+        }));
+      }
     });
   };
 
@@ -260,6 +275,8 @@ export async function startWorkers(opts: { count: number; certs: CertSource; eve
 
   const close = async (reason: string, graceMs: number): Promise<void> => {
     stopping = true;
+    for (const timer of restarts) clearTimeout(timer);
+    restarts.clear();
     const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => {
       if (w.isDead()) return resolve();
       w.once('exit', () => resolve());
@@ -273,6 +290,7 @@ export async function startWorkers(opts: { count: number; certs: CertSource; eve
 
   try {
     const first = await ready;
+    if (leanConfig) leanConfig = { ...leanConfig, listen: first.addresses, redirectHttp: first.redirect ?? leanConfig.redirectHttp };
     return { addresses: first.addresses, redirect: first.redirect, count: opts.count, close };
   } catch (e) {
     await close('start-up failed', 2000);

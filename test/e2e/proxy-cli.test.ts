@@ -149,6 +149,34 @@ describe('local CA certificates', () => {
     });
   }
 
+  test('a worker that dies is replaced and serving goes on; when they keep dying the proxy exits 2, not 0', { timeout: 60_000 }, async () => {
+    const p = proxy(['--to', backend.url, '--listen', '127.0.0.1:0', '--no-local-names', '--json']);
+    const { port } = await listening(p);
+    const ok = async (): Promise<void> => {
+      const r = await httpsRequest(`https://127.0.0.1:${port}/`, { ca: caPem(), servername: 'localhost' });
+      assert.equal(r.status, 200);
+    };
+    await ok();
+    const worker = (): number => {
+      const pids = childPids(p.pid);
+      assert.equal(pids.length, 1, 'one worker process');
+      return pids[0]!;
+    };
+    const first = worker();
+    process.kill(first, 'SIGKILL');
+    await p.waitFor(/"event":"worker-exit".*"restarting":true/, 5000);
+    await eventually(async () => { assert.notEqual(worker(), first); await ok(); }, 10_000);
+    // Five more deaths within 30 s exhaust the restarts: the proxy must say so and fail, not exit 0 in silence.
+    for (let i = 0; i < 5; i++) {
+      const pid = await eventually(async () => worker(), 10_000);
+      process.kill(pid, 'SIGKILL');
+      await eventually(async () => assert.throws(() => process.kill(pid, 0), /ESRCH/), 5000);
+      if (i < 4) await eventually(async () => assert.notEqual(worker(), pid), 10_000);
+    }
+    assert.equal(await p.exited, 2, p.err());
+    assert.match(p.err(), /Every proxy worker process died .*--workers 0/s);
+  });
+
   test('one certificate per --route host, chosen by SNI; the default one for the rest', { timeout: 30_000 }, async () => {
     const other = await startBackend();
     try {
