@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Readable } from 'node:stream';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
@@ -236,6 +237,51 @@ describe('failures', () => {
       await strict.close();
     }
   });
+
+  test('an upload that stalls half-way gets 504 once nothing has moved for the idle timeout', async () => {
+    const strict = await startTestProxy(ca, backend.url, { timeouts: { idleMs: 300 } });
+    try {
+      const sock = tlsConnect({ host: '127.0.0.1', port: strict.port, ca: ca.certPem, servername: 'localhost' });
+      await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+      sock.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\nabc');
+      const answer = await readUntilClose(sock);
+      assert.match(answer, /^HTTP\/1\.1 504/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('an idle keep-alive connection from a client is closed after the keep-alive timeout', async () => {
+    const strict = await startTestProxy(ca, backend.url, { timeouts: { keepAliveMs: 300 } });
+    try {
+      // A raw socket: Node's own client would close it first, on the `Keep-Alive: timeout=0` it is told.
+      const sock = tlsConnect({ host: '127.0.0.1', port: strict.port, ca: ca.certPem, servername: 'localhost' });
+      await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+      sock.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      const answer = readUntilClose(sock);
+      // Generous: only "the proxy closes it at all", not when.
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; sock.destroy(); }, 5000);
+      const text = await answer;
+      clearTimeout(timer);
+      assert.match(text, /^HTTP\/1\.1 200/);
+      assert.equal(timedOut, false, 'the proxy did not close the idle connection within 5 s');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('a connection that never starts its TLS handshake is closed (handshake timeout)', async () => {
+    const strict = await startTestProxy(ca, backend.url, { timeouts: { handshakeMs: 300 } });
+    try {
+      const sock = netConnect({ host: '127.0.0.1', port: strict.port });
+      const closed = new Promise<void>((r) => sock.once('close', () => r()));
+      sock.on('error', () => {});
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 5 s')), 5000))]);
+    } finally {
+      await strict.close();
+    }
+  });
 });
 
 describe('options', () => {
@@ -298,3 +344,13 @@ describe('options', () => {
     await closing;
   });
 });
+
+/** Everything `sock` receives until it closes. */
+function readUntilClose(sock: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    sock.on('data', (d: Buffer) => { text += d.toString(); });
+    sock.on('close', () => resolve(text));
+    sock.on('error', () => resolve(text));
+  });
+}

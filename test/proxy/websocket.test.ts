@@ -109,6 +109,23 @@ describe('websocket', () => {
     assert.equal(e.status, 101);
   });
 
+  test('a quiet tunnel outlives every timeout (a kernel can sit idle for hours)', async () => {
+    const strict = await startTestProxy(ca, `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, { timeouts: { idleMs: 300, headersMs: 300, keepAliveMs: 300 } });
+    try {
+      const ws = await open(`wss://localhost:${strict.port}/api/kernels/k/channels`);
+      let closed = false;
+      ws.once('close', () => { closed = true; });
+      await new Promise((r) => setTimeout(r, 1500)); // five idle timeouts
+      assert.equal(closed, false, 'the tunnel was closed while quiet');
+      const reply = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      ws.send('still here');
+      assert.equal(await reply, 'still here');
+      ws.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
   test('stopping the proxy ends open tunnels', async () => {
     const p = await startTestProxy(ca, `http://127.0.0.1:${(backend.address() as AddressInfo).port}`);
     const ws = await open(`wss://localhost:${p.port}/x`);
