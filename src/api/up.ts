@@ -7,7 +7,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { TlsdockError } from '../errors.js';
-import { parseListen, urlsFor, DEFAULT_LISTEN_PORT, UP_DEFAULT_TO } from '../proxy/address.js';
+import { isWildcard, parseListen, urlsFor, DEFAULT_LISTEN_PORT, UP_DEFAULT_TO, type ListenAddress } from '../proxy/address.js';
 import { jupyterHint } from '../proxy/error-page.js';
 import { parseBackendUrl } from '../proxy/routes.js';
 import { isProxyWorker } from '../proxy/workers.js';
@@ -53,14 +53,30 @@ export function isListening(url: URL, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-/** Does a server on this port present a certificate from our CA? Then it is (almost surely) our proxy. */
-function servedByOurCA(port: number, caPem: string): Promise<boolean> {
+/**
+ * Does a server at this address present a certificate from our CA? Then it is (almost surely) our
+ * proxy: the names its certificate carries (for the URLs to print), else null.
+ */
+function servedByOurCA(address: ListenAddress, caPem: string): Promise<string[] | null> {
+  const host = isWildcard(address.host) ? '127.0.0.1' : address.host.replace(/^\[|\]$/g, '');
   return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
-    const done = (v: boolean) => { s.destroy(); resolve(v); };
-    s.setTimeout(2000, () => done(false));
-    s.once('secureConnect', () => done(s.authorized));
-    s.once('error', () => done(false));
+    const s = tls.connect({ host, port: address.port, ca: caPem, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+    const done = (v: string[] | null) => { s.destroy(); resolve(v); };
+    s.setTimeout(2000, () => done(null));
+    s.once('secureConnect', () => done(s.authorized ? sanNames(s.getPeerX509Certificate()?.subjectAltName) : null));
+    s.once('error', () => done(null));
+  });
+}
+
+/** "DNS:localhost, IP Address:0:0:0:0:0:0:0:1" → ['localhost', '::1'] (IPv6 in its short form, as URLs write it). */
+function sanNames(san: string | undefined): string[] {
+  return (san ?? '').split(', ').flatMap((entry) => {
+    if (entry.startsWith('DNS:')) return [entry.slice(4)];
+    if (entry.startsWith('IP Address:')) {
+      const ip = entry.slice(11);
+      return [ip.includes(':') ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip];
+    }
+    return [];
   });
 }
 
@@ -101,9 +117,8 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     proxy = await startProxy({ ...proxyOpts, home });
   } catch (e) {
     const first = parseListen(listen[0]!);
-    if (e instanceof TlsdockError && /already in use/.test(e.message) && first.port !== 0 && (await servedByOurCA(first.port, ca.certPem))) {
-      return { ca: caFacts, trust, backend, alreadyRunning: { urls: urlsFor([{ host: '127.0.0.1', port: first.port }], []) }, proxy: null };
-    }
+    const names = e instanceof TlsdockError && /already in use/.test(e.message) && first.port !== 0 ? await servedByOurCA(first, ca.certPem) : null;
+    if (names) return { ca: caFacts, trust, backend, alreadyRunning: { urls: urlsFor([first], names) }, proxy: null };
     throw e;
   }
   return { ca: caFacts, trust, backend, alreadyRunning: null, proxy };

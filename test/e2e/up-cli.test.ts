@@ -109,6 +109,12 @@ test('first run: CA created, trusted in the NSS db, proxy up, a waiting page unt
     assert.match(again.stdout, /already running on this port/);
     assert.match(again.stdout, /CA +.*\(existing\)/);
     assert.match(again.stdout, /trust +.*already trusted/);
+    // …and lists the same URLs as the running proxy did (read from the certificate it serves).
+    const againJson = runCli(['up', '--to', `http://127.0.0.1:${backendPort}`, '--listen', String(port), '--store', 'nss', '--json'], { env });
+    assert.equal(againJson.status, 0, againJson.stderr);
+    const j = JSON.parse(againJson.stdout) as { event: string; alreadyRunning: { urls: string[] } };
+    assert.equal(j.event, 'already-running');
+    assert.deepEqual([...j.alreadyRunning.urls].sort(), [...r.urls].sort());
   } finally {
     backend.closeAllConnections();
     backend.close();
