@@ -293,7 +293,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       reload,
       close(reason = 'stop') {
         closing ??= (async () => {
-          sink({ type: 'shutdown', signal: reason, inFlight: 0 });
+          sink({ type: 'shutdown', signal: reason, inFlight: null });
           await pool.close(reason, (opts.timeouts?.drainMs ?? 10_000) + 5000);
           opts.log?.flush();
           sink({ type: 'stopped' });

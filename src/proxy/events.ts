@@ -20,7 +20,8 @@ export type ProxyEvent =
   | { type: 'name-skipped'; name: string; reason: string }
   | { type: 'backend-error'; backend: string; code: string; message: string }
   | { type: 'worker-exit'; worker: number; code: number | null; signal: string | null; restarting: boolean }
-  | { type: 'shutdown'; signal: string; inFlight: number }
+  /** inFlight: null from the primary of --workers (each worker reports its own). */
+  | { type: 'shutdown'; signal: string; inFlight: number | null }
   | { type: 'stopped' };
 
 export type EventSink = (event: ProxyEvent) => void;
@@ -47,7 +48,9 @@ export function describeEvent(e: ProxyEvent): string {
     case 'worker-exit':
       return `worker ${e.worker} exited (${e.signal ?? `code ${e.code}`})${e.restarting ? '; starting a new one' : ''}`;
     case 'shutdown':
-      return `${e.signal}: no longer accepting connections; finishing ${e.inFlight} request(s) in flight`;
+      return e.inFlight === null
+        ? `${e.signal}: stopping the workers`
+        : `${e.signal}: no longer accepting connections; finishing ${e.inFlight} request(s) in flight`;
     case 'stopped':
       return 'stopped';
   }

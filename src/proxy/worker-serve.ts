@@ -23,8 +23,9 @@ export interface WorkerServeOptions {
 export async function serveAsWorker(opts: WorkerServeOptions): Promise<{ server: ProxyServer; close: (reason?: string) => Promise<void>; closed: Promise<void> }> {
   const certs = new RemoteCertSource();
   await certs.start();
-  // Certificate events are the primary's to report; a worker reports what only it sees (its backends).
-  const events: EventSink = (e) => { if (e.type === 'backend-error') opts.log?.event(e); };
+  // Certificate events are the primary's to report; a worker reports what only it sees (its backends,
+  // the requests it still finishes on stop).
+  const events: EventSink = (e) => { if (e.type === 'backend-error' || e.type === 'shutdown') opts.log?.event(e); };
   const server = await startProxyServer({ ...opts, certs, events });
   if (certs.ticketKeys) server.setTicketKeys(certs.ticketKeys);
   reportListening(server.addresses, server.redirectAddress);

@@ -231,7 +231,8 @@ describe('operations', () => {
     assert.equal(r.headers.location, `https://localhost:${port}/lab?x=1`);
 
     assert.equal(await p.stop(10_000), 0);
-    assert.match(p.err(), /"event":"shutdown","signal":"SIGTERM"/);
+    assert.match(p.err(), /"event":"shutdown","signal":"SIGTERM","inFlight":null/); // the primary: its worker counts its own
+    assert.match(p.err(), /"event":"shutdown","signal":"SIGTERM","inFlight":0/); // the worker, idle here
     assert.match(p.err(), /"event":"stopped"/);
   });
 
