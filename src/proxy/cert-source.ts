@@ -96,7 +96,7 @@ export async function servedCertFromPem(
   if (!leaf) throw new TlsdockError('bad-input', `${certWhere} holds no certificate.`);
   const key = keyMaterial.keys[0];
   if (!key) throw new TlsdockError('bad-input', `${keyWhere} holds no private key.`);
-  if (!key.key) throw new TlsdockError('bad-password', `The key ${keyWhere} is encrypted; the proxy needs it unencrypted (or its password).`, { fix: `openssl pkey -in ${keyWhere} -out key.pem` });
+  if (!key.key) throw new TlsdockError('bad-password', `The key ${keyWhere} is encrypted; the proxy needs an unencrypted key (the library also takes its password: keyPassword).`, { fix: `openssl pkey -in ${keyWhere} -out key.pem` });
   if (!keysMatch(key.key, leaf.x509.publicKey)) {
     throw new TlsdockError('bad-input', `The key ${keyWhere} does not belong to the certificate ${certWhere} (they are from different pairs).`);
   }

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
 import { issueLeaf } from '../../src/pki/leaf.js';
 import { parseNames } from '../../src/pki/names.js';
 import { FileCertSource } from '../../src/proxy/cert-files.js';
@@ -62,6 +63,15 @@ describe('servedCertFromPem', () => {
     await assert.rejects(servedCertFromPem(Buffer.from(a.cert.slice(0, 200)), Buffer.from(a.key), { source: 'file', files: { cert: 'cut.pem', key: 'k.pem' } }), /cut\.pem is not valid PEM/);
     const old = await pair(['localhost'], { days: 1, now: new Date(Date.now() - 3 * 86400_000) });
     await assert.rejects(servedCertFromPem(Buffer.from(old.cert), Buffer.from(old.key), { source: 'file', files: { cert: 'old.pem', key: 'k.pem' } }), /old\.pem expired on/);
+  });
+
+  test('an encrypted key: refused with the command that decrypts it; served when the library is given its password', async () => {
+    const p = await pair(['localhost']);
+    const encrypted = createPrivateKey(p.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string;
+    await assert.rejects(servedCertFromPem(Buffer.from(p.cert), Buffer.from(encrypted), { source: 'file', files: { cert: 'c.pem', key: 'k.pem' } }),
+      (e: Error & { code?: string; fix?: string }) => e.code === 'bad-password' && /The key k\.pem is encrypted/.test(e.message) && e.fix === 'openssl pkey -in k.pem -out key.pem');
+    const served = await servedCertFromPem(Buffer.from(p.cert), Buffer.from(encrypted), { source: 'file', password: 'pw' });
+    assert.deepEqual(served.names, ['localhost']);
   });
 });
 
