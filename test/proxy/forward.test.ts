@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
@@ -223,16 +223,8 @@ describe('failures', () => {
   test('a client that sends headers too slowly is cut off (header timeout)', async () => {
     const strict = await startTestProxy(ca, backend.url, { timeouts: { headersMs: 300 } });
     try {
-      const sock = tlsConnect({ host: '127.0.0.1', port: strict.port, ca: ca.certPem, servername: 'localhost' });
-      await new Promise<void>((r) => sock.once('secureConnect', () => r()));
-      sock.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
-      const answer = await new Promise<string>((resolve) => {
-        let text = '';
-        sock.on('data', (d: Buffer) => { text += d.toString(); });
-        sock.on('close', () => resolve(text));
-        sock.on('error', () => resolve(text));
-      });
-      assert.match(answer, /^HTTP\/1\.1 408/);
+      const { answer } = await rawRequest(strict.port, 'GET / HTTP/1.1\r\nHost: localhost\r\n');
+      assert.match(await answer, /^HTTP\/1\.1 408/);
     } finally {
       await strict.close();
     }
@@ -241,11 +233,8 @@ describe('failures', () => {
   test('an upload that stalls half-way gets 504 once nothing has moved for the idle timeout', async () => {
     const strict = await startTestProxy(ca, backend.url, { timeouts: { idleMs: 300 } });
     try {
-      const sock = tlsConnect({ host: '127.0.0.1', port: strict.port, ca: ca.certPem, servername: 'localhost' });
-      await new Promise<void>((r) => sock.once('secureConnect', () => r()));
-      sock.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\nabc');
-      const answer = await readUntilClose(sock);
-      assert.match(answer, /^HTTP\/1\.1 504/);
+      const { answer } = await rawRequest(strict.port, 'POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\nabc');
+      assert.match(await answer, /^HTTP\/1\.1 504/);
     } finally {
       await strict.close();
     }
@@ -255,10 +244,7 @@ describe('failures', () => {
     const strict = await startTestProxy(ca, backend.url, { timeouts: { keepAliveMs: 300 } });
     try {
       // A raw socket: Node's own client would close it first, on the `Keep-Alive: timeout=0` it is told.
-      const sock = tlsConnect({ host: '127.0.0.1', port: strict.port, ca: ca.certPem, servername: 'localhost' });
-      await new Promise<void>((r) => sock.once('secureConnect', () => r()));
-      sock.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
-      const answer = readUntilClose(sock);
+      const { sock, answer } = await rawRequest(strict.port, 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
       // Generous: only "the proxy closes it at all", not when.
       let timedOut = false;
       const timer = setTimeout(() => { timedOut = true; sock.destroy(); }, 5000);
@@ -345,12 +331,16 @@ describe('options', () => {
   });
 });
 
-/** Everything `sock` receives until it closes. */
-function readUntilClose(sock: Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    sock.on('data', (d: Buffer) => { text += d.toString(); });
-    sock.on('close', () => resolve(text));
-    sock.on('error', () => resolve(text));
+/** Sends `text` over a fresh TLS connection to the proxy; `answer`: everything it receives until the connection closes. */
+async function rawRequest(port: number, text: string): Promise<{ sock: TLSSocket; answer: Promise<string> }> {
+  const sock = tlsConnect({ host: '127.0.0.1', port, ca: ca.certPem, servername: 'localhost' });
+  await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+  const answer = new Promise<string>((resolve) => {
+    let received = '';
+    sock.on('data', (d: Buffer) => { received += d.toString(); });
+    sock.on('close', () => resolve(received));
+    sock.on('error', () => resolve(received));
   });
+  sock.write(text);
+  return { sock, answer };
 }
