@@ -131,7 +131,9 @@ export function createForwarder(ctx: ForwardContext): (req: IncomingMessage, res
       const f = classifyBackendError(err, backend.origin);
       failure = f.kind;
       report(backend, f);
-      if (ctx.draining()) res.setHeader('connection', 'close');
+      // Draining, or the client's request body is not all in (a stalled upload): nothing more can follow
+      // on this connection, so say so and close it rather than wait for the rest of the body.
+      if (ctx.draining() || !req.complete) res.setHeader('connection', 'close');
       sendFailure(req, res, f, backend.url);
     };
 
