@@ -205,11 +205,20 @@ export interface WorkerPool {
   close(reason: string, graceMs: number): Promise<void>;
 }
 
-/**
- * `onLost`: every worker has died and none will be restarted (more than 5 exits in 30 s); nothing serves
- * any more. Called once, after start-up only (a failure before that rejects the returned promise).
- */
-export async function startWorkers(opts: { count: number; certs: CertSource; events?: EventSink; lean?: { entry: string; config: LeanWorkerConfig }; onLost?: (err: TlsdockError) => void }): Promise<WorkerPool> {
+export interface StartWorkersOptions {
+  count: number;
+  certs: CertSource;
+  events?: EventSink;
+  /** Run dist/proxy-worker.cjs with this configuration instead of re-running the CLI. */
+  lean?: { entry: string; config: LeanWorkerConfig };
+  /**
+   * Every worker has died and none will be restarted (more than 5 exits in 30 s); nothing serves any
+   * more. Called once, after start-up only (a failure before that rejects startWorkers' promise).
+   */
+  onLost?: (err: TlsdockError) => void;
+}
+
+export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerPool> {
   if (opts.lean) {
     // One worker: let it accept by itself (no hand-off through this process); several: round-robin.
     if (opts.count === 1) cluster.schedulingPolicy = cluster.SCHED_NONE;
