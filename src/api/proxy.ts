@@ -93,7 +93,8 @@ export interface ProxyInfo {
 
 export interface ProxyHandle {
   role: 'single' | 'primary' | 'worker';
-  info: ProxyInfo;
+  /** As of now: after a renewal it shows the new certificates (and URLs, when the names changed). */
+  readonly info: ProxyInfo;
   /** Files: read them again now (as SIGHUP does). Local CA: issue fresh certificates now. */
   reload(): Promise<ReloadResult | null>;
   /** Graceful stop: stop accepting, finish requests in flight, close. */
@@ -217,12 +218,21 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   } else {
     const { ca, created } = await ensureLocalCA(home);
     caInfo = { subject: ca.cert.subject, fingerprintSha256: fingerprintSha256(new Uint8Array(ca.cert.rawData)), path: ca.paths.cert, created };
-    const plan = certificateGroups(ca, opts, listen, routeHosts);
-    skipped = plan.skipped;
-    for (const s of skipped) sink({ type: 'name-skipped', name: s.name, reason: s.reason });
+    // Asked again at every renewal check: a new LAN IP gets into the certificate without a restart.
+    const reported = new Set<string>();
+    const groups = () => {
+      const plan = certificateGroups(ca, opts, listen, routeHosts);
+      skipped = plan.skipped;
+      for (const s of skipped) {
+        if (!reported.has(s.name)) sink({ type: 'name-skipped', name: s.name, reason: s.reason });
+        reported.add(s.name);
+      }
+      return plan.groups;
+    };
+    groups(); // a --name the CA may not sign for fails here, before anything starts
     certs = new LocalCACertSource({
       loadCA: async () => (await loadCA(home)) ?? ca,
-      groups: plan.groups,
+      groups,
       lifetimeMs: opts.certLifetimeMs,
       checkEveryMs: opts.renewCheckMs,
       keyType: opts.keyType,
@@ -236,6 +246,17 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     throw e;
   }
 
+  // The URLs follow the certificates: say so when they change (a laptop that joined another network).
+  const watchUrls = (addresses: readonly ListenAddress[]) => {
+    let urls = urlsFor(addresses, certs.current().flatMap((c) => c.names));
+    certs.onChange((now) => {
+      const next = urlsFor(addresses, now.flatMap((c) => c.names));
+      const added = next.filter((u) => !urls.includes(u));
+      const removed = urls.filter((u) => !next.includes(u));
+      urls = next;
+      if (added.length || removed.length) sink({ type: 'urls-changed', urls: next, added, removed });
+    });
+  };
   const infoFor = (addresses: ListenAddress[], redirect: ListenAddress | undefined): ProxyInfo => ({
     urls: urlsFor(addresses, certs.current().flatMap((c) => c.names)),
     listen: addresses,
@@ -287,9 +308,10 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     let rejectClosed!: (e: TlsdockError) => void;
     const closed = new Promise<void>((resolve, reject) => { resolveClosed = resolve; rejectClosed = reject; });
     closed.catch(() => { /* a library user who never awaits it must not get an unhandled rejection */ });
+    watchUrls(pool.addresses);
     handle = {
       role: 'primary',
-      info: infoFor(pool.addresses, pool.redirect),
+      get info() { return infoFor(pool.addresses, pool.redirect); },
       reload,
       close(reason = 'stop') {
         closing ??= (async () => {
@@ -317,9 +339,10 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   }
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
+  watchUrls(server.addresses);
   return {
     role: 'single',
-    info: infoFor(server.addresses, server.redirectAddress),
+    get info() { return infoFor(server.addresses, server.redirectAddress); },
     reload,
     close: (reason) => server.close(reason).then(resolveClosed),
     closed,

@@ -109,6 +109,7 @@ export class ProxyLog {
   readonly format: LogFormat;
   private readonly access?: LineBuffer;
   private readonly events: LogSink;
+  private started = false;
 
   constructor(opts: ProxyLogOptions = {}) {
     this.format = opts.format ?? 'human';
@@ -126,8 +127,11 @@ export class ProxyLog {
   }
 
   event(e: ProxyEvent): void {
-    // A person at the terminal already read these in the start-up summary; a JSON log keeps them.
-    if (this.format === 'human' && ((e.type === 'cert-issued' && e.reason === 'start') || e.type === 'name-skipped')) return;
+    // A person at the terminal reads the first certificates and the names left out of them in the
+    // start-up summary; a JSON log keeps them. Names left out later (a new address) are news.
+    const atStart = !this.started;
+    if (e.type === 'cert-issued') this.started = true;
+    if (this.format === 'human' && ((e.type === 'cert-issued' && e.reason === 'start') || (e.type === 'name-skipped' && atStart))) return;
     this.events.write(formatEvent(e, this.format));
   }
 

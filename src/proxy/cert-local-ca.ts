@@ -7,6 +7,10 @@
  * Timers run on a monotonic clock that stops while a laptop sleeps; each tick therefore compares
  * wall-clock time, and the server asks `ensureFresh()` before a handshake when the clock says the
  * certificate has lapsed.
+ *
+ * The names can change while the proxy runs (a laptop joins another network and gets a new LAN IP):
+ * given a function for its groups, each tick asks it again and issues at once when the answer differs,
+ * so the URL the proxy prints for the new address works without a restart.
  */
 import * as os from 'node:os';
 import { TlsdockError } from '../errors.js';
@@ -14,7 +18,7 @@ import type { KeyType } from '../pki/keys.js';
 import { issueLeaf, type SigningCA } from '../pki/leaf.js';
 import type { CertName } from '../pki/names.js';
 import { certFacts, isLapsed, servedCertFromPem, EXPIRY_MARGIN_MS, type CertSource, type ServedCert } from './cert-source.js';
-import type { EventSink } from './events.js';
+import type { EventSink, IssueReason } from './events.js';
 
 export const DEFAULT_CERT_LIFETIME_MS = 7 * 86400_000;
 export const DEFAULT_RENEW_AFTER = 2 / 3;
@@ -23,8 +27,11 @@ export const DEFAULT_RENEW_CHECK_MS = 60_000;
 export interface LocalCASourceOptions {
   /** Load the signing CA. Called again at every renewal, so a CA replaced on disk is picked up. */
   loadCA: () => Promise<SigningCA>;
-  /** One certificate per group; the first group's is the default one (no SNI, unknown names). */
-  groups: readonly (readonly CertName[])[];
+  /**
+   * One certificate per group; the first group's is the default one (no SNI, unknown names). A
+   * function is asked again at every check and renewal; new names get new certificates at once.
+   */
+  groups: NameGroups | (() => NameGroups);
   lifetimeMs?: number;
   /** Fraction of the life after which a new certificate is issued. */
   renewAfter?: number;
@@ -34,10 +41,17 @@ export interface LocalCASourceOptions {
   now?: () => number;
 }
 
+export type NameGroups = readonly (readonly CertName[])[];
+
+function groupsKey(groups: NameGroups): string {
+  return JSON.stringify(groups.map((g) => g.map((n) => `${n.kind}:${n.value}`)));
+}
+
 export class LocalCACertSource implements CertSource {
   readonly renewsItself = true;
   private certs: ServedCert[] = [];
   private issuedAt = 0;
+  private issuedFor = '';
   private lastCA?: SigningCA;
   private timer?: NodeJS.Timeout;
   private renewing?: Promise<void>;
@@ -49,7 +63,7 @@ export class LocalCACertSource implements CertSource {
   private readonly marginMs: number;
 
   constructor(private readonly opts: LocalCASourceOptions) {
-    if (opts.groups.length === 0 || opts.groups.some((g) => g.length === 0)) throw new TlsdockError('internal', 'The proxy has no names to put in its certificate.');
+    if (typeof opts.groups !== 'function') checkGroups(opts.groups);
     this.lifetimeMs = opts.lifetimeMs ?? DEFAULT_CERT_LIFETIME_MS;
     this.renewAfter = opts.renewAfter ?? DEFAULT_RENEW_AFTER;
     this.checkEveryMs = opts.checkEveryMs ?? Math.min(DEFAULT_RENEW_CHECK_MS, Math.max(50, Math.floor(this.lifetimeMs / 20)));
@@ -97,13 +111,32 @@ export class LocalCACertSource implements CertSource {
   }
 
   private tick(): void {
-    if (this.now() < this.renewAt()) return;
+    const due = this.now() >= this.renewAt();
+    if (!due && !this.namesChanged()) return;
     const lapsed = this.certs.some((c) => isLapsed(c, this.now()));
-    this.renew(lapsed ? 'expired' : 'renewal').catch(() => { /* reported as an event by renew() */ });
+    this.renew(lapsed ? 'expired' : due ? 'renewal' : 'names').catch(() => { /* reported as an event by renew() */ });
+  }
+
+  /** The groups to issue for now; throws when a group is empty (the certificates in service stay). */
+  private groups(): NameGroups {
+    const g = this.opts.groups;
+    if (typeof g !== 'function') return g;
+    const fresh = g();
+    checkGroups(fresh);
+    return fresh;
+  }
+
+  private namesChanged(): boolean {
+    if (typeof this.opts.groups !== 'function' || this.renewing) return false;
+    try {
+      return groupsKey(this.groups()) !== this.issuedFor;
+    } catch {
+      return false; // issueAll reports the error at the next due renewal
+    }
   }
 
   /** One renewal at a time; a failure keeps the current certificates and is retried at the next tick. */
-  private renew(reason: 'renewal' | 'expired'): Promise<void> {
+  private renew(reason: Exclude<IssueReason, 'start'>): Promise<void> {
     this.renewing ??= this.issueAll(reason)
       .catch((e: unknown) => {
         this.opts.events?.({ type: 'cert-renewal-failed', message: (e as Error).message, retryInMs: this.checkEveryMs });
@@ -123,11 +156,12 @@ export class LocalCACertSource implements CertSource {
     return this.lastCA!;
   }
 
-  private async issueAll(reason: 'start' | 'renewal' | 'expired'): Promise<void> {
+  private async issueAll(reason: IssueReason): Promise<void> {
+    const groups = this.groups();
     const ca = await this.loadCA();
     const issuedAt = this.now();
     const fresh: ServedCert[] = [];
-    for (const names of this.opts.groups) {
+    for (const names of groups) {
       const leaf = await issueLeaf({
         ca,
         names,
@@ -146,9 +180,14 @@ export class LocalCACertSource implements CertSource {
     }
     this.certs = fresh;
     this.issuedAt = issuedAt;
+    this.issuedFor = groupsKey(groups);
     for (const c of fresh) this.opts.events?.({ type: 'cert-issued', reason, cert: certFacts(c) });
     for (const l of this.listeners) l(fresh);
   }
+}
+
+function checkGroups(groups: NameGroups): void {
+  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new TlsdockError('internal', 'The proxy has no names to put in its certificate.');
 }
 
 function safeUser(): string {

@@ -10,14 +10,19 @@ export interface CertFacts {
   files?: { cert: string; key: string };
 }
 
+/** Why a local-CA certificate was issued; 'names': this machine's names or addresses changed. */
+export type IssueReason = 'start' | 'renewal' | 'expired' | 'names';
+
 export type ProxyEvent =
-  | { type: 'cert-issued'; reason: 'start' | 'renewal' | 'expired'; cert: CertFacts }
+  | { type: 'cert-issued'; reason: IssueReason; cert: CertFacts }
   | { type: 'cert-renewal-failed'; message: string; retryInMs: number }
   | { type: 'cert-reloaded'; cert: CertFacts; trigger: 'change' | 'signal' | 'request' }
   | { type: 'cert-reload-rejected'; files: { cert: string; key: string }; reason: string; keeping: CertFacts }
   | { type: 'cert-expiring'; cert: CertFacts; daysLeft: number }
   | { type: 'reload'; trigger: 'signal' | 'request'; reloaded: number; rejected: number; unchanged: number }
   | { type: 'name-skipped'; name: string; reason: string }
+  /** The URLs to open changed (a new LAN IP, say): every one now, and the difference. */
+  | { type: 'urls-changed'; urls: string[]; added: string[]; removed: string[] }
   | { type: 'backend-error'; backend: string; code: string; message: string }
   | { type: 'worker-exit'; worker: number; code: number | null; signal: string | null; restarting: boolean }
   /** inFlight: null from the primary of --workers (each worker reports its own). */
@@ -26,11 +31,13 @@ export type ProxyEvent =
 
 export type EventSink = (event: ProxyEvent) => void;
 
+const ISSUED: Record<IssueReason, string> = { start: 'issued', renewal: 'renewed', expired: 'renewed', names: 'names changed: issued a new' };
+
 /** One readable line per event, for people watching a terminal. */
 export function describeEvent(e: ProxyEvent): string {
   switch (e.type) {
     case 'cert-issued':
-      return `${e.reason === 'start' ? 'issued' : 'renewed'} certificate for ${e.cert.names.join(', ')} (valid until ${e.cert.notAfter}${e.reason === 'expired' ? '; the previous one had expired' : ''})`;
+      return `${ISSUED[e.reason]} certificate for ${e.cert.names.join(', ')} (valid until ${e.cert.notAfter}${e.reason === 'expired' ? '; the previous one had expired' : ''})`;
     case 'cert-renewal-failed':
       return `could not renew the certificate: ${e.message} (retrying in ${Math.round(e.retryInMs / 1000)} s; the current one stays in service)`;
     case 'cert-reloaded':
@@ -43,6 +50,8 @@ export function describeEvent(e: ProxyEvent): string {
       return `${e.trigger === 'signal' ? 'SIGHUP' : 'reload'}: ${e.reloaded ? `${e.reloaded} certificate(s) reloaded` : 'no certificate changed'}${e.rejected ? `, ${e.rejected} refused (see above)` : ''}`;
     case 'name-skipped':
       return `left ${e.name} out of the certificate: ${e.reason}`;
+    case 'urls-changed':
+      return `this machine's addresses changed: open ${e.added.join(', ') || e.urls[0]}${e.removed.length ? ` (gone: ${e.removed.join(', ')})` : ''}`;
     case 'backend-error':
       return `backend ${e.backend}: ${e.message}`;
     case 'worker-exit':

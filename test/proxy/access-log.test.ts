@@ -45,6 +45,21 @@ describe('ProxyLog', () => {
     assert.equal(lines.length, 300);
     assert.equal(JSON.parse(lines[299]!).path.startsWith('/p/299'), true);
   });
+  test('human: what the start-up summary showed is not logged again; names and addresses that change later are', () => {
+    const lines: string[] = [];
+    const log = new ProxyLog({ access: null, events: { write: (s: string) => lines.push(s) } });
+    const cert = { names: ['localhost', '10.1.2.3'], notAfter: '2030-01-01T00:00:00.000Z', fingerprintSha256: 'AA', source: 'local-ca' as const };
+    log.event({ type: 'name-skipped', name: '203.0.113.9', reason: 'not permitted' });
+    log.event({ type: 'cert-issued', reason: 'start', cert });
+    assert.deepEqual(lines, []);
+    log.event({ type: 'name-skipped', name: '203.0.113.10', reason: 'not permitted' });
+    log.event({ type: 'cert-issued', reason: 'names', cert });
+    log.event({ type: 'urls-changed', urls: ['https://localhost:8443/', 'https://10.1.2.3:8443/'], added: ['https://10.1.2.3:8443/'], removed: ['https://10.9.9.9:8443/'] });
+    assert.equal(lines.length, 3);
+    assert.match(lines[0]!, /left 203\.0\.113\.10 out of the certificate: not permitted/);
+    assert.match(lines[1]!, /names changed: issued a new certificate for localhost, 10\.1\.2\.3/);
+    assert.match(lines[2]!, /addresses changed: open https:\/\/10\.1\.2\.3:8443\/ \(gone: https:\/\/10\.9\.9\.9:8443\/\)/);
+  });
   test('access: null turns the access log off', () => {
     const log = new ProxyLog({ access: null, events: { write: () => true } });
     assert.equal(log.accessEnabled, false);

@@ -114,6 +114,37 @@ describe('LocalCACertSource', () => {
     assert.ok(events.some((e) => e.type === 'cert-issued' && e.reason === 'renewal'));
   });
 
+  test('names given as a function: a change (a new LAN IP) is issued at the next check, no change issues nothing', async () => {
+    const events: ProxyEvent[] = [];
+    let names = ['localhost', '192.168.7.10'];
+    let asked = 0;
+    const groups = () => { asked++; if (names.length === 0) throw new Error('no names'); return [parseNames(names)]; };
+    const s = new LocalCACertSource({ loadCA: async () => ca, groups, checkEveryMs: 30, events: (e) => events.push(e) });
+    await s.start();
+    try {
+      const first = s.current()[0]!;
+      assert.deepEqual(first.names, ['localhost', '192.168.7.10']);
+      // Unchanged names: the function is asked at every check, and nothing is issued.
+      await until(() => asked >= 5);
+      assert.equal(s.current()[0], first);
+      // A function that fails keeps the certificate in service.
+      names = [];
+      const askedBefore = asked;
+      await until(() => asked >= askedBefore + 3);
+      assert.equal(s.current()[0], first);
+      names = ['localhost', '10.20.30.7'];
+      const renewed = await until(() => (s.current()[0] !== first ? s.current()[0] : undefined));
+      assert.deepEqual(renewed.names, ['localhost', '10.20.30.7']);
+      assert.ok(events.some((e) => e.type === 'cert-issued' && e.reason === 'names' && e.cert.names.includes('10.20.30.7')));
+      // A manual renewal asks the function too.
+      names = ['localhost'];
+      await s.renewNow();
+      assert.deepEqual(s.current()[0]!.names, ['localhost']);
+    } finally {
+      s.stop();
+    }
+  });
+
   test('when the clock jumped past expiry (a machine that slept), ensureFresh issues a new one first', async () => {
     let clock = Date.now();
     const s = new LocalCACertSource({ loadCA: async () => ca, groups: [parseNames(['localhost'])], checkEveryMs: 3600_000, now: () => clock });
