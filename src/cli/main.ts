@@ -9,7 +9,7 @@ import { ensureCommand } from './ensure.js';
 import { jupyterCommand } from './jupyter.js';
 import { proxyCommand } from './proxy.js';
 import { upCommand } from './up.js';
-import { examples } from './output.js';
+import { examples, printJsonError } from './output.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,12 +38,20 @@ export function buildProgram(only?: string): Command {
   return program;
 }
 
+/** --json among the options (before a `--` that ends them), wherever commander stopped reading. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram(argv[2]).parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version are not failures; every usage error exits 2 (DESIGN.md).
+      // --help and --version are not failures; every usage error exits 2 (DESIGN.md). Commander has
+      // already printed its message on stderr; under --json the caller also gets it as data.
+      if (e.exitCode !== 0 && wantsJson(argv)) printJsonError('usage', e.message.replace(/^error: /, ''), 'run with --help for usage');
       process.exit(e.exitCode === 0 ? 0 : 2);
     }
     throw e;

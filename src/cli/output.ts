@@ -18,18 +18,26 @@ export function line(text = ''): void {
   process.stdout.write(text + '\n');
 }
 
+/**
+ * A failure under --json: always one line on stdout, whatever the command, so that the long-running
+ * commands' JSON-lines output (proxy, up) and the one-shot commands' single document both parse.
+ */
+export function printJsonError(code: string, message: string, fix: string | null): void {
+  process.stdout.write(JSON.stringify({ ok: false, error: { code, message, fix } }) + '\n');
+}
+
 /** Print a failure as one sentence (plus the fix) on stderr, and as JSON on stdout under --json; exit 2. */
 export function fail(e: unknown, json: boolean): never {
   if (isTlsdockError(e)) {
     process.stderr.write(`${c.red('error:')} ${e.message}\n`);
     if (e.fix) process.stderr.write(`${c.dim('fix:')}   ${e.fix}\n`);
-    if (json) printJson({ ok: false, error: { code: e.code, message: e.message, fix: e.fix ?? null } });
+    if (json) printJsonError(e.code, e.message, e.fix ?? null);
     process.exit(e.exitCode);
   }
   const err = e as Error;
   process.stderr.write(`${c.red('error:')} ${err?.message ?? String(e)}\n`);
   if (process.env.TLSDOCK_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
-  if (json) printJson({ ok: false, error: { code: 'internal', message: err?.message ?? String(e), fix: null } });
+  if (json) printJsonError('internal', err?.message ?? String(e), null);
   process.exit(2);
 }
 
