@@ -14,6 +14,15 @@ export const DEFAULT_LISTEN_PORT = 8443;
 /** Dual-stack: on Linux '::' also accepts IPv4 (as ::ffff:a.b.c.d). */
 export const ANY_HOST = '::';
 
+/**
+ * Where to listen instead when listening on `l` failed with `code`: a kernel without IPv6 (some
+ * containers, `ipv6.disable=1`) refuses the dual-stack wildcard, and every IPv4 address is then the
+ * same promise. Anything else (a port in use, a specific address) has no stand-in.
+ */
+export function ipv4Fallback(l: ListenAddress, code: string | undefined): ListenAddress | undefined {
+  return l.host === ANY_HOST && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL') ? { host: '0.0.0.0', port: l.port } : undefined;
+}
+
 /** `8443`, `:8443`, `127.0.0.1:8443`, `[::1]:8443`, `localhost:8443`, `0` (any free port). */
 export function parseListen(text: string, what = '--listen'): ListenAddress {
   const t = text.trim();

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import { TlsdockError } from '../errors.js';
 import type { ProxyLog } from './access-log.js';
-import { ANY_HOST, type ListenAddress } from './address.js';
+import { ANY_HOST, ipv4Fallback, type ListenAddress } from './address.js';
 import { isLapsed, type CertSource } from './cert-source.js';
 import type { EventSink } from './events.js';
 import { createForwarder, type ForwardContext } from './forward.js';
@@ -109,12 +109,9 @@ async function listenOn(server: https.Server | HttpServer, l: ListenAddress, wha
     await attempt(l.host);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    // No IPv6 on this machine (some containers): the wildcard falls back to IPv4.
-    if (l.host === ANY_HOST && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
-      try { await attempt('0.0.0.0'); } catch (e2) { throw listenError(e2 as NodeJS.ErrnoException, l, what); }
-    } else {
-      throw listenError(err, l, what);
-    }
+    const instead = ipv4Fallback(l, err.code);
+    if (!instead) throw listenError(err, l, what);
+    try { await attempt(instead.host); } catch (e2) { throw listenError(e2 as NodeJS.ErrnoException, l, what); }
   }
   const a = server.address() as AddressInfo;
   return { host: a.address, port: a.port };

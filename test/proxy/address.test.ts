@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseListen, urlsFor } from '../../src/proxy/address.js';
+import { ipv4Fallback, parseListen, urlsFor } from '../../src/proxy/address.js';
 import { Backend, hostOf, parseBackendUrl, parseRoute, RouteTable } from '../../src/proxy/routes.js';
 import { redirectTarget } from '../../src/proxy/redirect.js';
 
@@ -24,6 +24,16 @@ describe('parseListen', () => {
     for (const bad of ['', 'abc', '70000', '::1:443', '[nope]:1', '1.2.3.4:', 'host:port']) {
       assert.throws(() => parseListen(bad), /expected \[HOST:\]PORT|brackets/, bad);
     }
+  });
+});
+
+describe('ipv4Fallback', () => {
+  test('only the dual-stack wildcard, only when the kernel has no IPv6, falls back to every IPv4 address', () => {
+    assert.deepEqual(ipv4Fallback({ host: '::', port: 8443 }, 'EAFNOSUPPORT'), { host: '0.0.0.0', port: 8443 });
+    assert.deepEqual(ipv4Fallback({ host: '::', port: 8443 }, 'EADDRNOTAVAIL'), { host: '0.0.0.0', port: 8443 });
+    assert.equal(ipv4Fallback({ host: '::', port: 8443 }, 'EADDRINUSE'), undefined, 'a port in use is an error, not a reason to listen elsewhere');
+    assert.equal(ipv4Fallback({ host: '::1', port: 8443 }, 'EAFNOSUPPORT'), undefined, 'a specific address has no stand-in');
+    assert.equal(ipv4Fallback({ host: '0.0.0.0', port: 8443 }, 'EADDRNOTAVAIL'), undefined);
   });
 });
 
