@@ -10,8 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -19,11 +18,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { Readable } from 'node:stream';
-import WebSocket from 'ws';
 import { BIN, runCli } from '../helpers/cli.js';
 import { makeNssHome, openChromium } from '../helpers/chromium.js';
 import { childPids, eventually, freePort, jupyterAvailable, jupyterBaseArgs, JUPYTER_SERVER, sandboxEnv, start, type Running } from '../helpers/jupyter.js';
+import { executeOverWss } from '../helpers/jupyter-kernel.js';
 import { httpsRequest, type HttpsAnswer } from '../helpers/proxy.js';
+import { runTestssl, seriousFindings, type TestsslResult } from '../helpers/testssl.js';
 import { JUPYTER_BEHIND_PROXY } from '../../src/proxy/error-page.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
 
@@ -41,7 +41,7 @@ let jupyter: Running | undefined;
 let proxy: Running;
 let port: number;
 let raw: http.Server;
-let testssl: Promise<{ status: number; findings: { id: string; severity: string; finding: string }[]; out: string }> | undefined;
+let testssl: Promise<TestsslResult> | undefined;
 
 function startJupyter(): Running {
   const root = join(dir, 'notebooks');
@@ -90,23 +90,6 @@ function servedFingerprint(): Promise<string> {
   });
 }
 
-function runTestssl(): Promise<{ status: number; findings: { id: string; severity: string; finding: string }[]; out: string }> {
-  const json = join(dir, 'testssl.json');
-  return new Promise((resolve) => {
-    // Protocols, ciphers, forward secrecy, server defaults (certificate), preferences, headers, vulnerabilities.
-    const p = spawn('timeout', ['120', 'testssl', '--add-ca', caFile, '--quiet', '--color', '0', '--warnings', 'off', '--jsonfile', json, '--ip', '127.0.0.1',
-      '-p', '-s', '-f', '-P', '-S', '-h', '-U', `https://localhost:${port}`], { env: { ...env, HOME: join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    p.on('close', (status) => {
-      let findings: { id: string; severity: string; finding: string }[] = [];
-      try { findings = JSON.parse(readFileSync(json, 'utf8')); } catch { /* reported by the assertions */ }
-      resolve({ status: status ?? -1, findings, out });
-    });
-  });
-}
-
 before(async () => {
   assert.ok(jupyterAvailable(), `${JUPYTER_SERVER} is missing: apt-get install jupyter-server python3-ipykernel`);
   dir = makeTmpDir('tlsdock-pj-');
@@ -146,7 +129,7 @@ before(async () => {
   port = JSON.parse(line[0]).listen[0].port;
   await jupyter.waitFor(/is running at/, 30_000);
   // testssl.sh takes ~30 s: let it run while the Jupyter tests do their work.
-  testssl = runTestssl();
+  testssl = runTestssl({ url: `https://localhost:${port}`, caFile, dir, env: { ...env, HOME: join(dir, 'home') } });
 });
 
 after(async () => {
@@ -176,27 +159,7 @@ test('a kernel started by REST runs code over wss: execute_request → execute_r
   const started = await httpsRequest(url('/api/kernels'), { ca: caPem, method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'python3' }) });
   assert.equal(started.status, 201, started.body.toString());
   const kernel = started.json<{ id: string }>();
-  const ws = new WebSocket(`wss://localhost:${port}/api/kernels/${kernel.id}/channels?session_id=${randomUUID()}`, { ca: caPem, headers: auth });
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
-  const session = randomUUID();
-  const msgId = randomUUID();
-  const result = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no execute_result within 45 s')), 45_000);
-    ws.on('message', (data) => {
-      const msg = JSON.parse(data.toString()) as { channel: string; header: { msg_type: string }; parent_header: { msg_id?: string }; content: { data?: Record<string, string> } };
-      if (msg.channel === 'iopub' && msg.header.msg_type === 'execute_result' && msg.parent_header.msg_id === msgId) {
-        clearTimeout(timer);
-        resolve(msg.content.data?.['text/plain'] ?? '');
-      }
-    });
-  });
-  ws.send(JSON.stringify({
-    header: { msg_id: msgId, username: 'e2e', session, msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
-    parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
-    content: { code: 'sum(range(10)) * 6 + 12', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-  }));
-  assert.equal(await result, '282');
-  ws.close();
+  assert.equal(await executeOverWss({ baseUrl: `https://localhost:${port}`, kernelId: kernel.id, ca: caPem, headers: auth, code: 'sum(range(10)) * 6 + 12' }), '282');
   await proxy.waitFor(new RegExp(`"path":"/api/kernels/${kernel.id}/channels[^"]*","status":101`), 5000);
   const del = await httpsRequest(url(`/api/kernels/${kernel.id}`), { ca: caPem, method: 'DELETE', headers: auth });
   assert.equal(del.status, 204);
@@ -281,7 +244,7 @@ test('testssl.sh (CA given with --add-ca) finds nothing HIGH or CRITICAL besides
   const r = await testssl!;
   assert.ok(r.findings.length > 20, `testssl.sh produced no findings (exit ${r.status}):\n${r.out.slice(-2000)}`);
   assert.ok(r.findings.some((f) => f.id === 'cert_chain_of_trust' && /passed/i.test(f.finding)), 'the chain is judged with our CA');
-  const bad = r.findings.filter((f) => (f.severity === 'HIGH' || f.severity === 'CRITICAL') && !/crl|ocsp|revocation/i.test(`${f.id} ${f.finding}`));
+  const bad = seriousFindings(r.findings);
   assert.deepEqual(bad, [], JSON.stringify(bad, null, 2));
   for (const id of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1']) assert.match(r.findings.find((f) => f.id === id)?.finding ?? '', /not offered/, id);
 });

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Readable } from 'node:stream';
 import { parseNames } from '../../src/pki/names.js';
 import { LocalCACertSource } from '../../src/proxy/cert-local-ca.js';
@@ -83,6 +84,8 @@ export interface HttpsRequestOptions {
   servername?: string;
   agent?: https.Agent | false;
   timeoutMs?: number;
+  /** Judge the certificate's names for this host instead of the URL's (see viaLoopback). */
+  identityHost?: string;
 }
 
 /** An HTTPS request that trusts only `ca` (never rejectUnauthorized: false). */
@@ -96,6 +99,7 @@ export function httpsRequest(url: string, opts: HttpsRequestOptions): Promise<Ht
     const req = https.request(url, {
       method: opts.method ?? 'GET', ca: opts.ca, headers: headers as http.OutgoingHttpHeaders, servername: opts.servername,
       agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 15_000,
+      ...(opts.identityHost ? { checkServerIdentity: identityCheck(opts.identityHost) } : {}),
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
@@ -110,6 +114,25 @@ export function httpsRequest(url: string, opts: HttpsRequestOptions): Promise<Ht
     if (opts.body instanceof Readable) opts.body.pipe(req);
     else req.end(opts.body);
   });
+}
+
+/** Node's own host check (SAN: DNS names, IPs), for `host` rather than the address dialled. */
+export function identityCheck(host: string): (dialled: string, cert: PeerCertificate) => Error | undefined {
+  return (_dialled, cert) => checkServerIdentity(host, cert);
+}
+
+/**
+ * How to reach a URL that the proxy printed (https://[fd00::2]:8443/, https://box:8443/) while
+ * staying on loopback: dial 127.0.0.1 on its port, send SNI only for a name (as browsers do; never
+ * for an IP), send its Host header, and check the certificate's names for its host. The chain is
+ * still judged against the CA; only the TCP destination differs from what a LAN client would use.
+ */
+export function viaLoopback(url: string): { url: string; servername?: string; headers: { host: string }; identityHost: string } {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const dial = new URL(url);
+  dial.hostname = '127.0.0.1';
+  return { url: dial.toString(), ...(isIP(host) ? {} : { servername: host }), headers: { host: u.host }, identityHost: host };
 }
 
 export interface TestProxy {
