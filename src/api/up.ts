@@ -4,6 +4,7 @@
  * certificates, and say whether anything listens there yet. Running it again reuses the CA and
  * trust; if a tlsdock proxy of this CA already serves the port, it says so instead of failing.
  */
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { TlsdockError } from '../errors.js';
@@ -33,7 +34,12 @@ export interface UpResult {
   ca: { created: boolean; subject: string; fingerprintSha256: string; path: string };
   /** null when skipped (noTrust); `error` when the trust step could not run at all (the proxy still starts). */
   trust: TrustReport | { error: { code: string; message: string; fix: string | null } } | null;
-  backend: { url: string; listening: boolean; hint: string };
+  /**
+   * refusesOtherHosts: the backend is a Jupyter that answers 403 to a Host other than localhost or a
+   * loopback IP (started without --ServerApp.allow_remote_access), so the host-name and LAN URLs
+   * would fail; null when nothing listens, or it is not Jupyter, or it could not be told.
+   */
+  backend: { url: string; listening: boolean; hint: string; refusesOtherHosts: boolean | null };
   /** A tlsdock proxy with this CA already serves the port: nothing was started. */
   alreadyRunning: { urls: string[] } | null;
   /** The running proxy (null when alreadyRunning). */
@@ -51,6 +57,31 @@ export function isListening(url: URL, timeoutMs = 1000): Promise<boolean> {
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });
+}
+
+function apiStatus(url: URL, host: string, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const req = http.get(new URL('/api', url), { headers: { host, accept: 'application/json' }, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.headers['content-type']?.startsWith('application/json') ? res.statusCode ?? null : null);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+  });
+}
+
+/**
+ * Jupyter started without --ServerApp.allow_remote_access refuses (403) a request from loopback whose
+ * Host is not local; behind the proxy, which keeps the Host header, that is every URL but localhost's.
+ * Asked with a documentation address (RFC 5737) as Host, standing for a LAN IP; a Jupyter /api
+ * answers JSON to localhost without a token, which tells Jupyter from other servers.
+ */
+export async function refusesOtherHosts(url: URL, timeoutMs = 2000): Promise<boolean | null> {
+  if (url.protocol !== 'http:') return null;
+  const local = await apiStatus(url, `localhost:${url.port || 80}`, timeoutMs);
+  if (local !== 200) return null;
+  const other = await apiStatus(url, `192.0.2.1:${url.port || 80}`, timeoutMs);
+  return other === 403 ? true : other === 200 ? false : null;
 }
 
 /**
@@ -87,7 +118,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   if (isProxyWorker()) {
     // A --workers process: the primary did the CA and trust steps.
     const proxy = await startProxy(proxyOpts);
-    return { ca: { created: false, subject: '', fingerprintSha256: '', path: '' }, trust: null, backend: { url: to ?? '', listening: false, hint: '' }, alreadyRunning: null, proxy };
+    return { ca: { created: false, subject: '', fingerprintSha256: '', path: '' }, trust: null, backend: { url: to ?? '', listening: false, hint: '', refusesOtherHosts: null }, alreadyRunning: null, proxy };
   }
   const backendUrl = to ? parseBackendUrl(to) : undefined;
   for (const l of listen) parseListen(l); // usage errors before anything is created
@@ -106,10 +137,12 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     }
   }
 
+  const listening = backendUrl ? await isListening(backendUrl) : false;
   const backend = {
     url: backendUrl?.origin ?? '',
-    listening: backendUrl ? await isListening(backendUrl) : false,
+    listening,
     hint: backendUrl ? jupyterHint(backendUrl) : '',
+    refusesOtherHosts: backendUrl && listening ? await refusesOtherHosts(backendUrl) : null,
   };
 
   let proxy: ProxyHandle;

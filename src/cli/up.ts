@@ -29,19 +29,28 @@ function renderTrust(r: UpResult): void {
   if (done.some((s) => s.group === 'nss' && s.outcome === 'installed')) line(c.dim('               restart the browser: it reads trust at start-up'));
 }
 
+function renderBackend(b: UpResult['backend']): void {
+  if (!b.listening) {
+    line(`${c.yellow('!')} backend      nothing listens on ${b.url} yet; the URLs above show a waiting page until it does. Start Jupyter:`);
+    line(`               ${c.cyan(b.hint)}`);
+  } else if (b.refusesOtherHosts) {
+    line(`${c.yellow('!')} backend      Jupyter on ${b.url} answers 403 to every URL above but localhost's (it refuses a Host that is not local).`);
+    line(`               Restart it with ${c.cyan('--ServerApp.allow_remote_access=True')}; it still listens on loopback only:`);
+    line(`               ${c.cyan(b.hint)}`);
+  }
+}
+
 function render(r: UpResult): void {
   line(`${c.green('✓')} CA           ${r.ca.subject} ${r.ca.created ? c.green('(created)') : c.dim('(existing)')}`);
   renderTrust(r);
   if (r.alreadyRunning) {
     line(`${c.green('✓')} proxy        already running on this port (a certificate from this CA answers there)`);
     line(`  open         ${r.alreadyRunning.urls.map((u, i) => (i === 0 ? c.cyan(u) : u)).join('\n               ')}`);
+    renderBackend(r.backend);
     return;
   }
   renderProxyInfo(r.proxy!.info, 'proxy is running');
-  if (!r.backend.listening) {
-    line(`${c.yellow('!')} backend      nothing listens on ${r.backend.url} yet; the URLs above show a waiting page until it does. Start Jupyter:`);
-    line(`               ${c.cyan(r.backend.hint)}`);
-  }
+  renderBackend(r.backend);
   line(c.dim('  Stop with Ctrl-C. Run tlsdock up again any time: it reuses the CA and the trust.'));
 }
 

@@ -16,9 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { openChromium } from '../helpers/chromium.js';
-import { freePort, jupyterAvailable, JUPYTER_SERVER, sandboxEnv, start, type Running } from '../helpers/jupyter.js';
+import { freePort, jupyterAvailable, jupyterBaseArgs, JUPYTER_SERVER, sandboxEnv, start, type Running } from '../helpers/jupyter.js';
 import { executeOverWss } from '../helpers/jupyter-kernel.js';
 import { httpsRequest, viaLoopback } from '../helpers/proxy.js';
 import { runTestssl, seriousFindings, type TestsslResult } from '../helpers/testssl.js';
@@ -35,6 +35,7 @@ let realBefore: string;
 let up: Running;
 let jupyter: Running;
 let port: number;
+let jupyterPort: number;
 let ca: string;
 let urls: string[];
 let hint: string;
@@ -48,7 +49,7 @@ before(async () => {
   home = env.HOME!;
   mkdirSync(join(home, '.pki', 'nssdb'), { recursive: true }); // where Chromium reads trust
   mkdirSync(join(dir, 'notebooks'));
-  const jupyterPort = await freePort();
+  jupyterPort = await freePort();
   port = await freePort();
 
   // What the README says to run: `up` first, then Jupyter as `up` says.
@@ -122,4 +123,38 @@ test('testssl.sh against the local-CA certificate (expiry thresholds set to its 
   assert.deepEqual(seriousFindings(r.findings), []);
   assert.match(r.findings.find((f) => f.id === 'cert_keySize')?.finding ?? '', /EC/, 'the short-lived certificate has an ECDSA key');
   assert.match(r.findings.find((f) => f.id === 'cert_expirationStatus')?.finding ?? '', /^6 >= 2 days$/, 'a fresh 7-day certificate');
+});
+
+test('up tells a Jupyter that refuses non-local Host headers (started the usual way) from one that does not', { timeout: 90_000 }, async () => {
+  // Run again while the proxy runs: the Jupyter started as `up` said accepts every URL.
+  const again = runCli(['up', '--to', `http://127.0.0.1:${jupyterPort}`, '--listen', String(port), '--store', 'nss', '--json'], { env });
+  assert.equal(again.status, 0, again.stderr);
+  const a = JSON.parse(again.stdout) as { event: string; backend: { listening: boolean; refusesOtherHosts: boolean | null } };
+  assert.equal(a.event, 'already-running');
+  assert.deepEqual([a.backend.listening, a.backend.refusesOtherHosts], [true, false]);
+
+  // `jupyter lab --no-browser --port=N` as most people start it: 403 for the host-name and LAN URLs.
+  const plainPort = await freePort();
+  const plain = start(JUPYTER_SERVER, [...jupyterBaseArgs(plainPort, join(dir, 'notebooks')), `--ServerApp.token=${TOKEN}`], { env });
+  try {
+    await plain.waitFor(/is running at/, 30_000);
+    const j = start(process.execPath, [BIN, 'up', '--to', `http://127.0.0.1:${plainPort}`, '--listen', '127.0.0.1:0', '--no-trust', '--json'], { env });
+    try {
+      const m = await j.waitFor(/^\{"ok":true,"event":"listening".*$/m, 30_000);
+      const r = JSON.parse(m[0]) as { backend: { listening: boolean; refusesOtherHosts: boolean | null } };
+      assert.deepEqual([r.backend.listening, r.backend.refusesOtherHosts], [true, true]);
+    } finally {
+      await j.stop(5000);
+    }
+    const p = start(process.execPath, [BIN, 'up', '--to', `http://127.0.0.1:${plainPort}`, '--listen', '127.0.0.1:0', '--no-trust'], { env });
+    try {
+      await p.waitFor(/Stop with Ctrl-C/, 30_000);
+      assert.match(p.out(), /Jupyter on http:\/\/127\.0\.0\.1:\d+ answers 403 to every URL above but localhost's/);
+      assert.match(p.out(), /--ServerApp\.allow_remote_access=True/);
+    } finally {
+      await p.stop(5000);
+    }
+  } finally {
+    await plain.stop(10_000);
+  }
 });
