@@ -141,3 +141,17 @@ test('human output says what happened and how to start Jupyter', { timeout: 30_0
   assert.match(out, new RegExp(`jupyter lab --no-browser --ip=127\\.0\\.0\\.1 --port=${backendPort}`));
   assert.equal(await p.stop(10_000), 0);
 });
+
+test('already running on a specific address ([::1]:PORT): up probes that address and lists its URLs', { timeout: 30_000 }, async () => {
+  const v6 = await freePort();
+  const p = up(['--to', `http://127.0.0.1:${backendPort}`, '--listen', `[::1]:${v6}`, '--no-trust', '--json']);
+  const first = await upJson(p);
+  assert.deepEqual(first.listen, [{ host: '::1', port: v6 }]);
+  const again = runCli(['up', '--to', `http://127.0.0.1:${backendPort}`, '--listen', `[::1]:${v6}`, '--no-trust', '--json'], { env });
+  assert.equal(again.status, 0, again.stderr);
+  const j = JSON.parse(again.stdout) as { event: string; alreadyRunning: { urls: string[] } };
+  assert.equal(j.event, 'already-running');
+  assert.deepEqual([...j.alreadyRunning.urls].sort(), [...first.urls].sort());
+  assert.deepEqual(first.urls.sort(), [`https://[::1]:${v6}/`, `https://localhost:${v6}/`].sort());
+  assert.equal(await p.stop(10_000), 0);
+});
