@@ -2,7 +2,7 @@
 // (bench/proxy.sh runs them next to tlsdock, nginx and Caddy when LAYERS is set).
 //   node layers.mjs http   PORT UPSTREAM_PORT CERT KEY   # node:http request + keep-alive Agent (what tlsdock uses)
 //   node layers.mjs undici PORT UPSTREAM_PORT CERT KEY   # undici Pool.dispatch; needs UNDICI_PATH=/path/to/undici/index.js
-//   node layers.mjs bare   PORT -             CERT KEY   # the TLS server answering by itself (the ceiling)
+//   node layers.mjs bare   PORT -             CERT KEY   # the TLS server answering by itself (the ceiling; /1m: 1 MiB from memory)
 // Same TLS settings for all. Header handling is the minimum (hop-by-hop out, X-Forwarded-* in).
 import http from 'node:http';
 import https from 'node:https';
@@ -31,7 +31,20 @@ function responseHeaders(raw) {
 
 let handler;
 if (layer === 'bare') {
-  handler = (req, res) => res.end('hello from backend\n');
+  // /1m: 1 MiB from memory, written 256 KiB at a time as tlsdock relays a large answer. The floor of
+  // what any Node relay can cost per MB on this machine (no backend, nothing parsed).
+  const mib = Buffer.alloc(1 << 20, 7);
+  const piece = 256 * 1024;
+  handler = (req, res) => {
+    if (req.url !== '/1m') return res.end('hello from backend\n');
+    res.writeHead(200, { 'content-length': mib.length });
+    let off = 0;
+    const pump = () => {
+      while (off < mib.length) { off += piece; if (!res.write(mib.subarray(off - piece, off))) return void res.once('drain', pump); }
+      res.end();
+    };
+    pump();
+  };
 } else if (layer === 'http') {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
   handler = (req, res) => {

@@ -13,7 +13,7 @@ import type { KeyType } from '../pki/keys.js';
 import { assertPermitted } from '../pki/leaf.js';
 import { parseName, parseNames, type CertName } from '../pki/names.js';
 import type { ProxyLog } from '../proxy/access-log.js';
-import { DEFAULT_LISTEN_PORT, isWildcard, parseListen, urlsFor, type ListenAddress } from '../proxy/address.js';
+import { DEFAULT_LISTEN_PORT, isWildcard, parseListen, urlChanges, urlsFor, type ListenAddress } from '../proxy/address.js';
 import { FileCertSource, type CertFilePair, type ReloadResult } from '../proxy/cert-files.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_RENEW_AFTER, LocalCACertSource } from '../proxy/cert-local-ca.js';
 import type { CertSource } from '../proxy/cert-source.js';
@@ -251,8 +251,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     let urls = urlsFor(addresses, certs.current().flatMap((c) => c.names));
     certs.onChange((now) => {
       const next = urlsFor(addresses, now.flatMap((c) => c.names));
-      const added = next.filter((u) => !urls.includes(u));
-      const removed = urls.filter((u) => !next.includes(u));
+      const { added, removed } = urlChanges(urls, next);
       urls = next;
       if (added.length || removed.length) sink({ type: 'urls-changed', urls: next, added, removed });
     });

@@ -59,13 +59,21 @@ export function isListening(url: URL, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-function apiStatus(url: URL, host: string, timeoutMs: number): Promise<number | null> {
+/** GET /api with this Host: the status, and whether the body is Jupyter's `{"version": "…"}`. */
+function askApi(url: URL, host: string, timeoutMs: number): Promise<{ status: number; jupyter: boolean } | null> {
   return new Promise((resolve) => {
     const req = http.get(new URL('/api', url), { headers: { host, accept: 'application/json' }, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.headers['content-type']?.startsWith('application/json') ? res.statusCode ?? null : null);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 4096) body += d; });
+      res.on('error', () => resolve(null));
+      res.on('end', () => {
+        let jupyter = false;
+        try { jupyter = typeof (JSON.parse(body) as { version?: unknown }).version === 'string'; } catch { /* not JSON: not Jupyter */ }
+        resolve({ status: res.statusCode ?? 0, jupyter });
+      });
     });
-    req.on('timeout', () => req.destroy());
+    req.on('timeout', () => { req.destroy(); resolve(null); });
     req.on('error', () => resolve(null));
   });
 }
@@ -73,15 +81,16 @@ function apiStatus(url: URL, host: string, timeoutMs: number): Promise<number | 
 /**
  * Jupyter started without --ServerApp.allow_remote_access refuses (403) a request from loopback whose
  * Host is not local; behind the proxy, which keeps the Host header, that is every URL but localhost's.
- * Asked with a documentation address (RFC 5737) as Host, standing for a LAN IP; a Jupyter /api
- * answers JSON to localhost without a token, which tells Jupyter from other servers.
+ * Asked with a documentation address (RFC 5737) as Host, standing for a LAN IP; Jupyter's /api
+ * answers `{"version": …}` to localhost without a token, which tells it from other servers. null:
+ * not plain HTTP, not Jupyter (or one under a base_url), or no answer in time.
  */
 export async function refusesOtherHosts(url: URL, timeoutMs = 2000): Promise<boolean | null> {
   if (url.protocol !== 'http:') return null;
-  const local = await apiStatus(url, `localhost:${url.port || 80}`, timeoutMs);
-  if (local !== 200) return null;
-  const other = await apiStatus(url, `192.0.2.1:${url.port || 80}`, timeoutMs);
-  return other === 403 ? true : other === 200 ? false : null;
+  const local = await askApi(url, `localhost:${url.port || 80}`, timeoutMs);
+  if (local?.status !== 200 || !local.jupyter) return null;
+  const other = await askApi(url, `192.0.2.1:${url.port || 80}`, timeoutMs);
+  return other?.status === 403 ? true : other?.status === 200 ? false : null;
 }
 
 /**

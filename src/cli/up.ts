@@ -35,7 +35,8 @@ function renderBackend(b: UpResult['backend']): void {
     line(`               ${c.cyan(b.hint)}`);
   } else if (b.refusesOtherHosts) {
     line(`${c.yellow('!')} backend      Jupyter on ${b.url} answers 403 to every URL above but localhost's (it refuses a Host that is not local).`);
-    line(`               Restart it with ${c.cyan('--ServerApp.allow_remote_access=True')}; it still listens on loopback only:`);
+    const loopback = /^(127\.|\[::1\]|localhost$)/.test(new URL(b.url).hostname);
+    line(`               Restart it with ${c.cyan('--ServerApp.allow_remote_access=True')}${loopback ? '; it still listens on loopback only' : ''}:`);
     line(`               ${c.cyan(b.hint)}`);
   }
 }

@@ -83,3 +83,8 @@ export function urlsFor(listen: readonly ListenAddress[], names: readonly string
 
 /** Where `tlsdock up` forwards by default: Jupyter's port on loopback. */
 export const UP_DEFAULT_TO = 'http://127.0.0.1:8888';
+
+/** What changed between two lists of URLs (to tell people where to go now). */
+export function urlChanges(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
+  return { added: after.filter((u) => !before.includes(u)), removed: before.filter((u) => !after.includes(u)) };
+}

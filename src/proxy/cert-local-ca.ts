@@ -9,8 +9,11 @@
  * certificate has lapsed.
  *
  * The names can change while the proxy runs (a laptop joins another network and gets a new LAN IP):
- * given a function for its groups, each tick asks it again and issues at once when the answer differs,
- * so the URL the proxy prints for the new address works without a restart.
+ * given a function for its groups, each tick asks it again and issues at once when it names something
+ * the certificates in service lack, so the URL the proxy prints for the new address works without a
+ * restart. A name that went away is dropped only at the next renewal (or reload): an interface that
+ * blinks (Wi-Fi reconnecting, DHCP renewing, docker0 losing carrier) would otherwise cost its clients
+ * a certificate without their address until the next check, and an extra name harms nobody.
  */
 import * as os from 'node:os';
 import { TlsdockError } from '../errors.js';
@@ -29,7 +32,8 @@ export interface LocalCASourceOptions {
   loadCA: () => Promise<SigningCA>;
   /**
    * One certificate per group; the first group's is the default one (no SNI, unknown names). A
-   * function is asked again at every check and renewal; new names get new certificates at once.
+   * function is asked again at every check and renewal; new names get new certificates at once,
+   * names gone are dropped at the next renewal.
    */
   groups: NameGroups | (() => NameGroups);
   lifetimeMs?: number;
@@ -43,15 +47,24 @@ export interface LocalCASourceOptions {
 
 export type NameGroups = readonly (readonly CertName[])[];
 
-function groupsKey(groups: NameGroups): string {
-  return JSON.stringify(groups.map((g) => g.map((n) => `${n.kind}:${n.value}`)));
+function nameKey(n: CertName): string {
+  return `${n.kind}:${n.value}`;
+}
+
+/** Does `now` name anything `issued` lacks? Group by group (each is its own certificate); order within a group does not matter. */
+export function namesAdded(issued: NameGroups, now: NameGroups): boolean {
+  if (now.length !== issued.length) return true;
+  return now.some((group, i) => {
+    const had = new Set(issued[i]!.map(nameKey));
+    return group.some((n) => !had.has(nameKey(n)));
+  });
 }
 
 export class LocalCACertSource implements CertSource {
   readonly renewsItself = true;
   private certs: ServedCert[] = [];
   private issuedAt = 0;
-  private issuedFor = '';
+  private issuedFor: NameGroups = [];
   private lastCA?: SigningCA;
   private timer?: NodeJS.Timeout;
   private renewing?: Promise<void>;
@@ -129,7 +142,7 @@ export class LocalCACertSource implements CertSource {
   private namesChanged(): boolean {
     if (typeof this.opts.groups !== 'function' || this.renewing) return false;
     try {
-      return groupsKey(this.groups()) !== this.issuedFor;
+      return namesAdded(this.issuedFor, this.groups());
     } catch {
       return false; // issueAll reports the error at the next due renewal
     }
@@ -180,7 +193,7 @@ export class LocalCACertSource implements CertSource {
     }
     this.certs = fresh;
     this.issuedAt = issuedAt;
-    this.issuedFor = groupsKey(groups);
+    this.issuedFor = groups;
     for (const c of fresh) this.opts.events?.({ type: 'cert-issued', reason, cert: certFacts(c) });
     for (const l of this.listeners) l(fresh);
   }

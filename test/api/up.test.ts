@@ -69,3 +69,28 @@ test('as root: every store, and a second run changes nothing', { timeout: 30_000
   assert.equal(second.ca.fingerprintSha256, first.ca.fingerprintSha256);
   assert.deepEqual(second.trust.stores.map((s) => s.outcome), ['already-present', 'already-present', 'already-present']);
 });
+
+test('refusesOtherHosts: null for what is not Jupyter (HTML, JSON without a version, https), and for a server that never answers', { timeout: 30_000 }, async () => {
+  const { createServer } = await import('node:http');
+  const { refusesOtherHosts } = await import('../../src/api/up.js');
+  const local = (host: string | undefined) => /^localhost(:|$)/.test(host ?? '');
+  const servers = {
+    html: createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><title>app</title>'); }),
+    // An API that blocks foreign Host headers too, but is not Jupyter: no {"version": …}.
+    otherApi: createServer((req, res) => { res.writeHead(local(req.headers.host) ? 200 : 403, { 'content-type': 'application/json' }); res.end('{"ok":true}'); }),
+    silent: createServer(() => { /* never answers */ }),
+  };
+  const ports: Record<string, number> = {};
+  for (const [name, s] of Object.entries(servers)) {
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    ports[name] = (s.address() as import('node:net').AddressInfo).port;
+  }
+  try {
+    assert.equal(await refusesOtherHosts(new URL(`http://127.0.0.1:${ports.html}`)), null);
+    assert.equal(await refusesOtherHosts(new URL(`http://127.0.0.1:${ports.otherApi}`)), null);
+    assert.equal(await refusesOtherHosts(new URL(`https://127.0.0.1:${ports.html}`)), null);
+    assert.equal(await refusesOtherHosts(new URL(`http://127.0.0.1:${ports.silent}`), 300), null);
+  } finally {
+    for (const s of Object.values(servers)) { s.closeAllConnections(); s.close(); }
+  }
+});

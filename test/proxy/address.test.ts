@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipv4Fallback, parseListen, urlsFor } from '../../src/proxy/address.js';
+import { ipv4Fallback, parseListen, urlChanges, urlsFor } from '../../src/proxy/address.js';
 import { Backend, hostOf, parseBackendUrl, parseRoute, RouteTable } from '../../src/proxy/routes.js';
 import { redirectTarget } from '../../src/proxy/redirect.js';
 
@@ -46,6 +46,13 @@ describe('urlsFor', () => {
   test('port 443 is left out; an IPv4-only wildcard skips IPv6 names; loopback listeners offer localhost', () => {
     assert.deepEqual(urlsFor([{ host: '0.0.0.0', port: 443 }], ['localhost', '::1']), ['https://localhost/']);
     assert.deepEqual(urlsFor([{ host: '127.0.0.1', port: 9 }], ['localhost', 'box']), ['https://localhost:9/', 'https://127.0.0.1:9/']);
+  });
+});
+
+describe('urlChanges', () => {
+  test('added and removed, in the order of each list; the same URLs in another order are no change', () => {
+    assert.deepEqual(urlChanges(['https://a/', 'https://b/'], ['https://b/', 'https://c/', 'https://d/']), { added: ['https://c/', 'https://d/'], removed: ['https://a/'] });
+    assert.deepEqual(urlChanges(['https://a/', 'https://b/'], ['https://b/', 'https://a/']), { added: [], removed: [] });
   });
 });
 

@@ -12,7 +12,7 @@ import { createPrivateKey } from 'node:crypto';
 import { issueLeaf } from '../../src/pki/leaf.js';
 import { parseNames } from '../../src/pki/names.js';
 import { FileCertSource } from '../../src/proxy/cert-files.js';
-import { LocalCACertSource } from '../../src/proxy/cert-local-ca.js';
+import { LocalCACertSource, namesAdded } from '../../src/proxy/cert-local-ca.js';
 import { isLapsed, sanNamesOf, servedCertFromPem } from '../../src/proxy/cert-source.js';
 import type { ProxyEvent } from '../../src/proxy/events.js';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
@@ -114,7 +114,7 @@ describe('LocalCACertSource', () => {
     assert.ok(events.some((e) => e.type === 'cert-issued' && e.reason === 'renewal'));
   });
 
-  test('names given as a function: a change (a new LAN IP) is issued at the next check, no change issues nothing', async () => {
+  test('names given as a function: a new one (a new LAN IP) is issued at the next check; the same names, or fewer, issue nothing until the renewal', async () => {
     const events: ProxyEvent[] = [];
     let names = ['localhost', '192.168.7.10'];
     let asked = 0;
@@ -132,17 +132,33 @@ describe('LocalCACertSource', () => {
       const askedBefore = asked;
       await until(() => asked >= askedBefore + 3);
       assert.equal(s.current()[0], first);
+      // The same names in another order, or a name gone (an interface that blinks): nothing is issued.
+      for (const next of [['192.168.7.10', 'localhost'], ['localhost']]) {
+        names = next;
+        const n = asked;
+        await until(() => asked >= n + 3);
+        assert.equal(s.current()[0], first, `names ${next.join(', ')}`);
+      }
       names = ['localhost', '10.20.30.7'];
       const renewed = await until(() => (s.current()[0] !== first ? s.current()[0] : undefined));
       assert.deepEqual(renewed.names, ['localhost', '10.20.30.7']);
       assert.ok(events.some((e) => e.type === 'cert-issued' && e.reason === 'names' && e.cert.names.includes('10.20.30.7')));
-      // A manual renewal asks the function too.
+      // A manual renewal (SIGHUP) asks the function too, and drops what is gone.
       names = ['localhost'];
       await s.renewNow();
       assert.deepEqual(s.current()[0]!.names, ['localhost']);
     } finally {
       s.stop();
     }
+  });
+
+  test('namesAdded: per group, order within a group ignored', () => {
+    const g = (...groups: string[][]) => groups.map((names) => parseNames(names));
+    assert.equal(namesAdded(g(['localhost', '10.0.0.1']), g(['10.0.0.1', 'localhost'])), false);
+    assert.equal(namesAdded(g(['localhost', '10.0.0.1']), g(['localhost'])), false);
+    assert.equal(namesAdded(g(['localhost']), g(['localhost', '10.0.0.1'])), true);
+    assert.equal(namesAdded(g(['localhost'], ['a.test']), g(['localhost', 'a.test'], ['a.test'])), true, 'a name moved into another group');
+    assert.equal(namesAdded(g(['localhost']), g(['localhost'], ['a.test'])), true, 'a new group');
   });
 
   test('when the clock jumped past expiry (a machine that slept), ensureFresh issues a new one first', async () => {
