@@ -219,6 +219,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     const { ca, created } = await ensureLocalCA(home);
     caInfo = { subject: ca.cert.subject, fingerprintSha256: fingerprintSha256(new Uint8Array(ca.cert.rawData)), path: ca.paths.cert, created };
     // Asked again at every renewal check: a new LAN IP gets into the certificate without a restart.
+    // The first call, in certs.start() below, fails for a --name the CA may not sign for, before anything listens.
     const reported = new Set<string>();
     const groups = () => {
       const plan = certificateGroups(ca, opts, listen, routeHosts);
@@ -229,7 +230,6 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       }
       return plan.groups;
     };
-    groups(); // a --name the CA may not sign for fails here, before anything starts
     certs = new LocalCACertSource({
       loadCA: async () => (await loadCA(home)) ?? ca,
       groups,

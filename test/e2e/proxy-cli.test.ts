@@ -74,6 +74,7 @@ describe('usage', () => {
       [['--to', 'http://127.0.0.1:1', '--cert', 'a.pem'], /Give one --key per --cert/],
       [['--to', 'http://127.0.0.1:1', '--workers', '999'], /whole number of processes/],
       [['--to', 'http://127.0.0.1:1', '--cert-lifetime', '9999d'], /more than browsers accept/],
+      [['--to', 'http://127.0.0.1:1', '--name', 'example.com', '--listen', '127.0.0.1:0'], /may not sign for example\.com/],
       [['--to', 'http://127.0.0.1:1', '--cert', join(dir, 'missing.pem'), '--key', join(dir, 'missing-key.pem')], /missing\.pem does not exist/],
     ];
     for (const [args, re] of cases) {

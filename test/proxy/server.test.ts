@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { makeTestCA, type TestCA } from '../helpers/pki.js';
 import { cleanupTmpDirs, makeTmpDir } from '../helpers/tmp.js';
 import { startTestProxy } from '../helpers/proxy.js';
-import type { ProxyEvent } from '../../src/proxy/events.js';
+import { eventually } from '../helpers/jupyter.js';
 
 let ca: TestCA;
 
@@ -21,19 +21,6 @@ before(async () => {
 });
 
 after(() => cleanupTmpDirs());
-
-/** Resolves once the source reports a certificate issued because the previous one had expired (bounded). */
-function eventIssued(events: readonly ProxyEvent[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (events.some((e) => e.type === 'cert-issued' && e.reason === 'expired')) return resolve();
-      if (Date.now() > deadline) return reject(new Error('no certificate was issued after the expired one was refused'));
-      setTimeout(check, 20);
-    };
-    check();
-  });
-}
 
 /** One handshake that trusts only the test CA; the outcome as data (an error code, or the certificate's end). */
 function handshake(port: number, servername?: string): Promise<{ ok: true; validTo: number } | { ok: false; code: string }> {
@@ -65,7 +52,7 @@ for (const servername of [undefined, 'localhost']) {
       if (!servername) assert.equal(first.ok, false, 'refused');
 
       // That connection set off the renewal; once the new certificate is issued, the next handshake gets it.
-      await eventIssued(proxy.events, 10_000);
+      await eventually(async () => assert.ok(proxy.events.some((e) => e.type === 'cert-issued' && e.reason === 'expired'), 'no certificate was issued after the expired one was refused'), 10_000, 20);
       const next = await handshake(proxy.port, servername);
       assert.ok(next.ok, `the next connection gets a certificate (${JSON.stringify(next)})`);
       assert.ok(next.validTo > Date.now());
